@@ -1,0 +1,45 @@
+"""askculture: cited question answering over ministry communications (en/ru/kk).
+
+The public API::
+
+    import askculture
+    report = askculture.ingest(["corpus/"], index_dir="index")
+    passages = askculture.retrieve("Who signed the roadmap with GITIS?", k=5, index_dir="index")
+"""
+
+from __future__ import annotations
+
+from askculture.errors import (
+    AskCultureError,
+    ConfigError,
+    DocumentError,
+    IndexBusyError,
+    IndexStoreError,
+    ModelMismatchError,
+    QueryError,
+)
+from askculture.ingest import IngestReport, SkippedFile, ingest
+from askculture.retrieval import Passage, Retriever, open_index, retrieve
+from askculture.settings import SAMPLE_CORPUS_DIR, Settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SAMPLE_CORPUS_DIR",
+    "AskCultureError",
+    "ConfigError",
+    "DocumentError",
+    "IndexBusyError",
+    "IndexStoreError",
+    "IngestReport",
+    "ModelMismatchError",
+    "Passage",
+    "QueryError",
+    "Retriever",
+    "Settings",
+    "SkippedFile",
+    "__version__",
+    "ingest",
+    "open_index",
+    "retrieve",
+]

@@ -1,0 +1,189 @@
+"""The ``askculture`` command line.
+
+Library errors (:class:`AskCultureError`) become a one-line message on stderr and exit code 1;
+an ingest that skipped files exits with 3 after indexing the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from askculture.errors import AskCultureError
+from askculture.settings import SAMPLE_CORPUS_DIR, Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ERROR = 1
+EXIT_SKIPPED = 3
+
+
+def _errors_to_messages(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AskCultureError as exc:
+            click.echo(f"askculture: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            click.echo("askculture: interrupted; the index is unchanged", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _emit_json(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Index directory (default: ./index or ASKCULTURE_INDEX__DIR).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="askculture")
+def main() -> None:
+    """askculture: cited answers from ministry communications in English, Russian and Kazakh."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_option
+@click.option("--prune", is_flag=True, help="Remove documents whose files are gone.")
+@click.option("--model", default=None, help="Embedding model; a different one rebuilds the index.")
+@click.option("--sample", is_flag=True, help="Ingest the bundled sample corpus.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_errors_to_messages
+def ingest(
+    paths: tuple[Path, ...],
+    index_dir: Path | None,
+    prune: bool,
+    model: str | None,
+    sample: bool,
+    as_json: bool,
+) -> None:
+    """Index files and folders (.md .txt .html .pdf .docx .jsonl), incrementally."""
+    from tqdm import tqdm
+
+    from askculture.ingest import ingest as run_ingest
+
+    targets = list(paths) + ([SAMPLE_CORPUS_DIR] if sample else [])
+    if not targets:
+        raise click.UsageError("give at least one PATH (or --sample)")
+    bar: Any = None
+
+    def progress(done: int, total: int, path: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="file", disable=as_json or not sys.stderr.isatty())
+        bar.n = done
+        bar.set_postfix_str(Path(path).name[-40:] if path else "committing")
+        bar.refresh()
+
+    report = run_ingest(targets, index_dir, prune=prune, model=model, progress=progress)
+    if bar is not None:
+        bar.close()
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        click.echo(
+            f"{len(report.added)} added, {len(report.updated)} updated, "
+            f"{len(report.unchanged)} unchanged, {len(report.removed)} removed, "
+            f"{len(report.skipped)} skipped; {report.chunks_embedded} chunks embedded "
+            f"in {report.seconds:.1f}s{' (rebuilt for a new model)' if report.rebuilt else ''}"
+            f" -> {report.index_dir}"
+        )
+        for s in report.skipped:
+            click.echo(f"skipped {s.path}: {s.reason}", err=True)
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+@main.command()
+@click.argument("query")
+@index_option
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 100))
+@click.option("--since", default=None, help="Only documents dated on/after (YYYY[-MM[-DD]]).")
+@click.option("--until", default=None, help="Only documents dated on/before (YYYY[-MM[-DD]]).")
+@click.option("--lang", default=None, help="Only these languages, e.g. en,ru.")
+@click.option("--source", default=None, help="Only publishers containing this text.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@_errors_to_messages
+def search(
+    query: str,
+    index_dir: Path | None,
+    k: int,
+    since: str | None,
+    until: str | None,
+    lang: str | None,
+    source: str | None,
+    as_json: bool,
+) -> None:
+    """Show the passages that best match QUERY."""
+    from askculture.retrieval import retrieve
+
+    passages = retrieve(
+        query, k, index_dir, date_from=since, date_to=until, lang=lang, source=source
+    )
+    if as_json:
+        _emit_json([p.to_dict() for p in passages])
+        return
+    if not passages:
+        click.echo("No passages found.")
+    for p in passages:
+        head = f"{p.rank}. [{p.score:.4f}] {p.title} ({p.date or 'undated'}, {p.lang or '?'})"
+        click.secho(head, bold=True)
+        click.echo(f"   {p.source or ''} {p.url or p.path}".rstrip())
+        snippet = " ".join(p.text.split())
+        click.echo(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}\n")
+
+
+@main.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print status as JSON.")
+@_errors_to_messages
+def status(index_dir: Path | None, as_json: bool) -> None:
+    """Show what the index holds."""
+    from askculture.store import IndexReader
+
+    path = index_dir or Settings().index.dir
+    reader = IndexReader.open(path)
+    m = reader.manifest
+    info = {
+        "index": str(path),
+        "generation": reader.generation.name,
+        "documents": m.counts.get("documents", 0),
+        "chunks": m.counts.get("chunks", 0),
+        "files": m.counts.get("files", 0),
+        "languages": m.languages,
+        "model": m.model,
+        "model_id": m.model_id,
+        "dimension": m.dim,
+        "index_type": m.index_type,
+        "chunking": m.chunking,
+        "size_bytes": reader.size_on_disk(),
+    }
+    reader.close()
+    if as_json:
+        _emit_json(info)
+        return
+    for key, value in info.items():
+        if key == "size_bytes":
+            key, value = "size on disk", f"{int(str(value)) / 2**20:.1f} MiB"
+        click.echo(f"{key:>12}: {value}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

