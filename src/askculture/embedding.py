@@ -109,8 +109,8 @@ class SentenceTransformerEmbedder:
         import transformers
         from sentence_transformers import SentenceTransformer
 
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
+        transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         torch.set_num_threads(threads or os.cpu_count() or 1)
         try:
             self._model = SentenceTransformer(spec.location, device="cpu")
@@ -128,7 +128,7 @@ class SentenceTransformerEmbedder:
         if dim is None:  # pragma: no cover - every ST model we know reports it
             raise ConfigError(f"model {spec.location!r} does not report its dimension")
         self.dim = int(dim)
-        self.max_tokens = int(self._model.max_seq_length)
+        self.max_tokens = int(self._model.max_seq_length or 512)
         self.batch_size = batch_size
         self._tokenizer = self._model.tokenizer
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads

@@ -14,13 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from askculture.chunking import Chunk, Chunker
 from askculture.documents import Document, iter_files, load_file
 from askculture.embedding import SentenceTransformerEmbedder, get_embedder
 from askculture.errors import DocumentError
-from askculture.lexical import tokenize
+from askculture.lexical import LEXICAL_VERSION, tokenize
 from askculture.settings import Settings
 from askculture.store import FileState, IndexReader, IndexWriter, Manifest, current_generation
 
@@ -85,6 +83,7 @@ def _chunking_params(settings: Settings, chunk_tokens: int) -> dict[str, object]
         "overlap_tokens": settings.chunking.overlap_tokens,
         "title_in_embedding": settings.chunking.title_in_embedding,
         "splitter": "langchain RecursiveCharacterTextSplitter/regex v1",
+        "lexical": LEXICAL_VERSION,
     }
 
 
@@ -192,7 +191,7 @@ def ingest(
 
         def flush() -> None:
             texts = [t for p in pending for t in p.texts]
-            vectors = embedder.embed_passages(texts) if texts else np.zeros((0, embedder.dim))
+            vectors = embedder.embed_passages(texts)
             offset = 0
             for p in pending:
                 if p.existed:

@@ -21,6 +21,8 @@ import numpy.typing as npt
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_RUSSIAN
 
+LEXICAL_VERSION = "skeleton-2"
+"""Changes whenever :func:`tokenize` changes, so that old lexical indexes get rebuilt."""
 KAZAKH_LETTERS = frozenset("әғқңөұүһі")
 _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
 
@@ -78,7 +80,22 @@ STOPWORDS_KK = frozenset(
         "ақ",
     ]
 )
-STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(STOPWORDS_RUSSIAN) | STOPWORDS_KK
+STOPWORDS_EN_QUESTIONS = frozenset(
+    """what which who whom whose when where why how many much was were did does do has have had
+    been being its from about than also which whose what's who's i you he she we our your his her
+    them those any all some each other under over between during after before""".split()
+)
+STOPWORDS_RU_QUESTIONS = frozenset(
+    """каких какие каким какого какую каком сколько кого кому кем чей чья чьи также который
+    которая которые которых этих этим этими года году годы""".split()
+)
+STOPWORDS = (
+    frozenset(STOPWORDS_EN)
+    | STOPWORDS_EN_QUESTIONS
+    | frozenset(STOPWORDS_RUSSIAN)
+    | STOPWORDS_RU_QUESTIONS
+    | STOPWORDS_KK
+)
 
 # Kazakh inflectional endings, longest first (case, plural, possessive). Stripped while the stem
 # stays at least four letters long.
@@ -190,10 +207,11 @@ _KK_SUFFIXES = sorted(
     reverse=True,
 )
 
+_IOTATED_E = re.compile(r"([аеёиоуыэюяәөұүі])([её])")
 _TRANSLIT = str.maketrans(
     {
         "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
-        "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+        "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
         "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
         "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
         "я": "ya", "ә": "a", "ғ": "g", "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u",
@@ -220,17 +238,18 @@ def _stem_kk(word: str) -> str:
 
 
 def skeleton(word: str) -> str:
-    """A script-independent form of a word: Latin letters, accents and y/j dropped.
+    """A script-independent form of a word: Latin letters, accents dropped.
 
     Args:
         word: A lower-cased word in any of the three languages.
 
     Returns:
-        The skeleton, e.g. ``"balaeva"`` for both "балаева" and "balayeva".
+        The skeleton, e.g. ``"balayeva"`` for both "балаева" and "Balayeva".
     """
+    word = _IOTATED_E.sub(r"\1й\2", word)  # "балаева" -> "балайева" ~ "balayeva"
     latin = unicodedata.normalize("NFKD", word.translate(_TRANSLIT))
     latin = "".join(c for c in latin if not unicodedata.combining(c))
-    latin = latin.replace("kh", "h").replace("y", "").replace("j", "")
+    latin = latin.replace("kh", "h").replace("j", "y").replace("w", "u").replace("yy", "y")
     return re.sub(r"(.)\1+", r"\1", latin)
 
 

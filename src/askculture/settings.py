@@ -96,11 +96,13 @@ class RetrievalSettings(BaseModel):
         50, ge=1, description="Candidates taken from each retriever before fusion."
     )
     lexical_weight: float = Field(
-        0.5,
+        0.08,
         ge=0,
-        description="Weight of the lexical (BM25) list in fusion relative to dense (1.0).",
+        description=(
+            "Largest lexical bonus added to a passage's cosine: weight × share of query terms "
+            "matched × BM25 / best BM25. 0 = dense only."
+        ),
     )
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     max_query_chars: int = Field(2000, ge=10, description="Longer queries are refused.")
 
 

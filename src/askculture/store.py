@@ -154,7 +154,7 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     return con
 
 
-def _vector_index(dim: int) -> faiss.IndexIDMap2:
+def _vector_index(dim: int) -> Any:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
 
@@ -180,13 +180,13 @@ class IndexReader:
         self.generation = generation
         self.manifest = Manifest.from_file(generation / "manifest.json")
         try:
-            self.vectors: faiss.IndexIDMap2 = faiss.read_index(str(generation / "vectors.faiss"))
+            self.vectors: Any = faiss.read_index(str(generation / "vectors.faiss"))
             self.lexical = LexicalIndex.load(generation / "lexical")
             self._con = _connect(generation / "meta.sqlite", readonly=True)
         except (OSError, RuntimeError, ValueError, sqlite3.Error) as exc:
             raise IndexStoreError(f"index generation {generation} is unreadable: {exc}") from exc
-        if isinstance(self.vectors, faiss.IndexIDMap2) and self.manifest.index_type == "hnsw":
-            faiss.downcast_index(self.vectors.index).hnsw.efSearch = HNSW_EF_SEARCH
+        if self.manifest.index_type == "hnsw":
+            faiss.downcast_index(self.vectors.index).hnsw.efSearch = HNSW_EF_SEARCH  # type: ignore[attr-defined]
         self._doc_cache: dict[str, Document] = {}
 
     @classmethod
@@ -225,13 +225,13 @@ class IndexReader:
         """Nearest chunks by inner product (cosine for normalised vectors), best first."""
         if self.vectors.ntotal == 0 or n <= 0 or (allowed is not None and not allowed):
             return []
-        params = None
+        params: Any = None
         if allowed is not None:
             sel = faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64))
             params = (
-                faiss.SearchParametersHNSW(sel=sel, efSearch=max(HNSW_EF_SEARCH, n))
+                faiss.SearchParametersHNSW(sel=sel, efSearch=max(HNSW_EF_SEARCH, n))  # type: ignore[attr-defined]
                 if self.manifest.index_type == "hnsw"
-                else faiss.SearchParameters(sel=sel)
+                else faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
             )
         scores, ids = self.vectors.search(query.reshape(1, -1), min(n, len(self)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
@@ -302,6 +302,16 @@ class IndexReader:
             out.append(StoredChunk(rid, Chunk(doc.id, r["n"], text, r["start"], r["end"]), doc))
         return out
 
+    def chunk_terms(self, rowids: list[int]) -> dict[int, set[str]]:
+        """The lexical terms stored for these chunks (title included), by row id."""
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        rows = self._con.execute(
+            f"SELECT rowid, terms FROM chunks WHERE rowid IN ({marks})", rowids
+        )
+        return {int(r[0]): set(r[1].split()) for r in rows}
+
     def doc_chunks(self, doc_id: str) -> list[StoredChunk]:
         """All chunks of one document, in order."""
         ids = [
@@ -353,7 +363,7 @@ class IndexWriter:
         self._lock: FileLock | None = None
         self._work: Path | None = None
         self._con: sqlite3.Connection | None = None
-        self._vectors: faiss.IndexIDMap2 | None = None
+        self._vectors: Any = None
         self.previous: Manifest | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
