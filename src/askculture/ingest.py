@@ -177,7 +177,11 @@ def ingest(
     report = IngestReport(index_dir=str(index_path), rebuilt=rebuild, model_id=embedder.model_id)
 
     with IndexWriter(
-        index_path, manifest, rebuild=rebuild, lock_timeout=settings.index.lock_timeout_s
+        index_path,
+        manifest,
+        rebuild=rebuild,
+        lock_timeout=settings.index.lock_timeout_s,
+        exact_search_max=settings.index.exact_search_max,
     ) as writer:
         known = writer.file_states()
         carried: dict[str, list[Document]] = {}

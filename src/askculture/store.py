@@ -42,6 +42,7 @@ CURRENT = "CURRENT"
 LOCK = ".lock"
 HNSW_M = 32
 HNSW_EF_SEARCH = 128
+HNSW_EF_CONSTRUCTION = 80
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -156,6 +157,13 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
 
 def _vector_index(dim: int) -> Any:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+
+def _hnsw_index(dim: int) -> Any:
+    hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+    return faiss.IndexIDMap2(hnsw)
 
 
 def _file_states(con: sqlite3.Connection) -> dict[str, FileState]:
@@ -354,12 +362,20 @@ class IndexWriter:
     and thrown away otherwise (or when the process dies).
     """
 
-    def __init__(self, index_dir: Path, manifest: Manifest, *, rebuild: bool = False,
-                 lock_timeout: float = 0.0):  # fmt: skip
+    def __init__(
+        self,
+        index_dir: Path,
+        manifest: Manifest,
+        *,
+        rebuild: bool = False,
+        lock_timeout: float = 0.0,
+        exact_search_max: int = 200_000,
+    ):
         self.index_dir = index_dir
         self.manifest = manifest
         self.rebuild = rebuild
         self.lock_timeout = lock_timeout
+        self.exact_search_max = exact_search_max
         self._lock: FileLock | None = None
         self._work: Path | None = None
         self._con: sqlite3.Connection | None = None
@@ -406,6 +422,7 @@ class IndexWriter:
             self._vectors = faiss.read_index(str(live / "vectors.faiss"))
             self.manifest.created = self.previous.created
             self.manifest.generation = self.previous.generation
+            self.manifest.index_type = self.previous.index_type
         else:
             if live is not None:
                 self.previous = Manifest.from_file(live / "manifest.json")
@@ -466,8 +483,7 @@ class IndexWriter:
             rows = self.con.execute("SELECT rowid FROM chunks WHERE doc_id = ?", (doc_id,))
             rowids = [int(r[0]) for r in rows]
             if rowids:
-                assert self._vectors is not None
-                self._vectors.remove_ids(np.asarray(rowids, dtype=np.int64))
+                self._remove_vectors(rowids)
             self.con.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
             self.con.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         self.con.execute("DELETE FROM files WHERE path = ?", (path,))
@@ -506,6 +522,32 @@ class IndexWriter:
                     np.asarray(rowids, dtype=np.int64),
                 )
 
+    def _remove_vectors(self, rowids: list[int]) -> None:
+        if self.manifest.index_type == "flat":
+            self._vectors.remove_ids(np.asarray(rowids, dtype=np.int64))
+            return
+        # HNSW graphs cannot forget nodes: rebuild the graph from the stored vectors
+        ids = faiss.vector_to_array(self._vectors.id_map).astype(np.int64)
+        keep = ~np.isin(ids, np.asarray(rowids, dtype=np.int64))
+        vectors = self._vectors.index.reconstruct_n(0, len(ids))
+        self._vectors = _hnsw_index(self.manifest.dim)
+        self._vectors.add_with_ids(vectors[keep], ids[keep])
+
+    def _choose_index_type(self) -> None:
+        """Switch between exact (flat) and approximate (HNSW) search at the configured size."""
+        n = int(self._vectors.ntotal)
+        want = "hnsw" if n > self.exact_search_max else "flat"
+        if want == self.manifest.index_type:
+            return
+        ids = faiss.vector_to_array(self._vectors.id_map).astype(np.int64)
+        vectors = self._vectors.index.reconstruct_n(0, n) if n else None
+        self._vectors = (
+            _hnsw_index(self.manifest.dim) if want == "hnsw" else _vector_index(self.manifest.dim)
+        )
+        if vectors is not None:
+            self._vectors.add_with_ids(vectors, ids)
+        self.manifest.index_type = want
+
     # -- commit ------------------------------------------------------------------------------
     def _commit(self) -> None:
         assert self._work is not None and self._vectors is not None
@@ -528,6 +570,7 @@ class IndexWriter:
         (n_files,) = con.execute("SELECT COUNT(*) FROM files").fetchone()
         con.close()
         self._con = None
+        self._choose_index_type()
         faiss.write_index(self._vectors, str(self._work / "vectors.faiss"))
         m = self.manifest
         m.generation += 1
