@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+import askculture
+from askculture.settings import SAMPLE_CORPUS_DIR, Settings
+
 CYRILLIC_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 """A TrueType font with Cyrillic and Kazakh letters; PDFs fall back to Helvetica without it."""
 
@@ -218,3 +221,44 @@ def sample_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     files["unsupported"] = bad / "notes.xyz"
     files["unsupported"].write_text("some notes", encoding="utf-8")
     return files
+
+
+# -- indexes over the bundled sample corpus, built once per session --------------------------
+
+
+@pytest.fixture(scope="session")
+def minilm() -> Settings:
+    """Settings for the bundled English MiniLM: fast, for index mechanics."""
+    settings = Settings()
+    settings.embedding.model = "minilm"
+    return settings
+
+
+@pytest.fixture(scope="session")
+def minilm_index(tmp_path_factory: pytest.TempPathFactory, minilm: Settings) -> Path:
+    """The sample corpus indexed with MiniLM."""
+    index = tmp_path_factory.mktemp("minilm") / "index"
+    report = askculture.ingest([SAMPLE_CORPUS_DIR], index, settings=minilm)
+    assert report.ok and len(report.added) == 33
+    return index
+
+
+@pytest.fixture(scope="session")
+def e5() -> Settings:
+    """Settings for the default multilingual-e5-small (converted once into the user cache)."""
+    settings = Settings()
+    settings.embedding.model = "multilingual-e5-small"
+    return settings
+
+
+@pytest.fixture(scope="session")
+def e5_index(tmp_path_factory: pytest.TempPathFactory, e5: Settings) -> Path:
+    """The sample corpus indexed with the default multilingual-e5-small."""
+    index = tmp_path_factory.mktemp("e5") / "index"
+    report = askculture.ingest([SAMPLE_CORPUS_DIR], index, settings=e5)
+    assert report.ok and len(report.added) == 33
+    return index
+
+
+DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
+"""The development questions (outside the project, in ../shared); tests skip without it."""

@@ -24,21 +24,6 @@ from askculture.store import IndexReader
 SUBCOMMISSION_EN = "2025-10-11-kz-russia-culture-subcommission.md"
 
 
-@pytest.fixture(scope="session")
-def minilm() -> Settings:
-    settings = Settings()
-    settings.embedding.model = "minilm"
-    return settings
-
-
-@pytest.fixture(scope="session")
-def minilm_index(tmp_path_factory: pytest.TempPathFactory, minilm: Settings) -> Path:
-    index = tmp_path_factory.mktemp("minilm") / "index"
-    report = askculture.ingest([SAMPLE_CORPUS_DIR], index, settings=minilm)
-    assert report.ok and len(report.added) == 33
-    return index
-
-
 def test_sample_index_has_every_document(minilm_index: Path) -> None:
     reader = IndexReader.open(minilm_index)
     docs = reader.documents()
