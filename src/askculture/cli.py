@@ -185,5 +185,17 @@ def status(index_dir: Path | None, as_json: bool) -> None:
         click.echo(f"{key:>12}: {value}")
 
 
+@main.command()
+@index_option
+@click.option("--host", default=None, help="Bind address (default 127.0.0.1; others warn).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (default 7860).")
+@_errors_to_messages
+def serve(index_dir: Path | None, host: str | None, port: int | None) -> None:
+    """Start the web chat (builds the index from the sample corpus when there is none)."""
+    from askculture.web import serve as run_server
+
+    run_server(index_dir, host=host, port=port)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

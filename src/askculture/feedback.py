@@ -1,0 +1,178 @@
+"""Thumbs up/down on answers, kept in a local SQLite database.
+
+One row per rated answer: a second vote on the same answer replaces the first. Every row keeps
+what was asked, what was answered and which sources were cited, so that a rating can be judged
+later without the index or the chat session.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from askculture.errors import ConfigError
+
+FEEDBACK_FILE = "feedback.sqlite"
+"""Name of the database inside the data directory."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    answer_id TEXT UNIQUE NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    abstained INTEGER NOT NULL,
+    sources TEXT NOT NULL,
+    filters TEXT NOT NULL,
+    comment TEXT
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    """One stored rating."""
+
+    id: int
+    answer_id: str
+    created: str
+    updated: str
+    rating: int
+    question: str
+    answer: str
+    abstained: bool
+    sources: list[dict[str, Any]]
+    filters: dict[str, Any]
+    comment: str | None
+
+    @property
+    def liked(self) -> bool:
+        """True for thumbs up."""
+        return self.rating > 0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class FeedbackStore:
+    """Ratings in ``<data_dir>/feedback.sqlite``; safe to share between threads.
+
+    Args:
+        path: The database file (created with its folder when missing).
+
+    Raises:
+        ConfigError: The database cannot be created or opened.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as con:
+                con.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"cannot open the feedback database {self.path}: {exc}") from exc
+
+    @classmethod
+    def in_dir(cls, data_dir: str | Path) -> FeedbackStore:
+        """The store in a data directory (``settings.app.data_dir``)."""
+        return cls(Path(data_dir) / FEEDBACK_FILE)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, closing(sqlite3.connect(self.path, timeout=10)) as con:
+            con.row_factory = sqlite3.Row
+            with con:  # commit on success, roll back on error
+                yield con
+
+    def record(
+        self,
+        answer_id: str,
+        *,
+        liked: bool,
+        question: str,
+        answer: str,
+        sources: Sequence[Mapping[str, Any]] = (),
+        abstained: bool = False,
+        filters: Mapping[str, Any] | None = None,
+        comment: str | None = None,
+    ) -> FeedbackRecord:
+        """Store (or replace) the rating of one answer.
+
+        Args:
+            answer_id: Identifies the answer; a later vote with the same id replaces this one.
+            liked: True for thumbs up, False for thumbs down.
+            question: The question asked.
+            answer: The answer text (with its ``[n]`` markers).
+            sources: The cited sources (JSON-ready dicts, e.g. ``Citation.to_dict()``).
+            abstained: Whether the answer was an abstention.
+            filters: The filters the question was asked with.
+            comment: An optional free-text remark.
+
+        Returns:
+            The stored record.
+
+        Raises:
+            ConfigError: The database cannot be written.
+        """
+        now = _now()
+        row = (
+            answer_id, now, now, 1 if liked else -1, question, answer, int(abstained),
+            json.dumps(list(sources), ensure_ascii=False, default=str),
+            json.dumps(dict(filters or {}), ensure_ascii=False, default=str), comment,
+        )  # fmt: skip
+        try:
+            with self._connect() as con:
+                con.execute(
+                    "INSERT INTO feedback (answer_id, created, updated, rating, question, answer,"
+                    " abstained, sources, filters, comment) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT(answer_id) DO UPDATE SET updated = excluded.updated,"
+                    " rating = excluded.rating, comment = COALESCE(excluded.comment, comment)",
+                    row,
+                )
+                stored = con.execute(
+                    "SELECT * FROM feedback WHERE answer_id = ?", (answer_id,)
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot write to the feedback database {self.path}: {exc}") from exc
+        return _record(stored)
+
+    def all(self) -> list[FeedbackRecord]:
+        """Every stored rating, oldest first."""
+        with self._connect() as con:
+            rows = con.execute("SELECT * FROM feedback ORDER BY id").fetchall()
+        return [_record(r) for r in rows]
+
+    def get(self, answer_id: str) -> FeedbackRecord | None:
+        """The rating of one answer, if any."""
+        with self._connect() as con:
+            row = con.execute("SELECT * FROM feedback WHERE answer_id = ?", (answer_id,)).fetchone()
+        return _record(row) if row is not None else None
+
+    def counts(self) -> dict[str, int]:
+        """``{"up": ..., "down": ...}``."""
+        with self._connect() as con:
+            rows = con.execute("SELECT rating, COUNT(*) FROM feedback GROUP BY rating").fetchall()
+        by = {int(r[0]): int(r[1]) for r in rows}
+        return {"up": by.get(1, 0), "down": by.get(-1, 0)}
+
+
+def _record(row: sqlite3.Row) -> FeedbackRecord:
+    return FeedbackRecord(
+        id=int(row["id"]), answer_id=row["answer_id"], created=row["created"],
+        updated=row["updated"], rating=int(row["rating"]), question=row["question"],
+        answer=row["answer"], abstained=bool(row["abstained"]), sources=json.loads(row["sources"]),
+        filters=json.loads(row["filters"]), comment=row["comment"],
+    )  # fmt: skip

@@ -1,0 +1,702 @@
+"""The web chat: rendering, launch options, the real server through gradio_client, a real browser.
+
+One server per session: it starts on a free port with an empty index folder and builds the index
+itself (sample corpus + a hostile document full of ``<script>`` and ``onerror``), exactly as
+``make run`` does on a fresh machine. Browser tests drive Debian's Chromium with Playwright and are
+skipped (with the reason) only when ``chromium`` is not on PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from click.testing import CliRunner
+from pydantic import SecretStr
+
+from askculture.answering import Answer, Citation
+from askculture.cli import main as cli_main
+from askculture.errors import ConfigError
+from askculture.feedback import FeedbackStore
+from askculture.render import (
+    Filters,
+    answer_html,
+    answer_markdown,
+    esc,
+    make_filters,
+    quote_context,
+    safe_url,
+    status_html,
+)
+from askculture.retrieval import Passage
+from askculture.settings import SAMPLE_CORPUS_DIR, AppSettings, Settings
+from askculture.web import EXAMPLES, ChatEngine, check_port, launch_options, serve
+
+if TYPE_CHECKING:
+    import gradio as gr
+    from gradio_client import Client
+    from playwright.sync_api import Browser, Locator, Page
+
+REPO = Path(__file__).resolve().parents[1]
+OUTPUT_DIR = REPO / "test-output"
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+SEED = "Who signed the roadmap with GITIS?"
+ANSWER_TIMEOUT_MS = 120_000
+SUBCOMMISSION_TITLE_WORDS = ("sub-commission", "подкомисс", "кіші комисс")
+
+XSS_DOC = """\
+---
+title: "Puppets <script>window.__pwned=1</script> <img src=x onerror=\\"window.__pwned=1\\">"
+date: 2025-03-03
+lang: en
+source: "Test <b>Ministry</b> of Markup"
+url: "javascript:window.__pwned=1"
+---
+
+ZANZIBAR — The international puppet theatre festival opened with a parade of marionettes \
+<script>window.__pwned=1;alert('xss')</script> through the old town.
+
+The festival jury awarded the golden marionette to the Almaty puppet troupe \
+<img src=x onerror="window.__pwned=1;alert(1)"> for its staging of **Kozy Korpesh** and \
+_Bayan Sulu_ [read more](javascript:alert(1)) $$x^2$$.
+"""
+XSS_QUESTION = (
+    'Who received the golden marionette at the puppet festival? <img src=x onerror="window.'
+    '__pwned=1"> <script>window.__pwned=1</script>'
+)
+
+browser_test = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not on PATH (apt-get install chromium); browser tests need it",
+)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """The session's running chat."""
+
+    url: str
+    port: int
+    demo: gr.Blocks
+    engine: ChatEngine
+    settings: Settings
+    index_dir: Path
+    extra_dir: Path
+
+    @property
+    def feedback(self) -> FeedbackStore:
+        return FeedbackStore.in_dir(self.settings.app.data_dir)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real server on a free port, its index built at start from an empty folder."""
+    root = tmp_path_factory.mktemp("web")
+    extra = root / "extra"
+    extra.mkdir()
+    (extra / "2025-03-03-puppet-festival.md").write_text(XSS_DOC, encoding="utf-8")
+    settings = Settings(app=AppSettings(data_dir=root / "data", max_question_chars=1000))
+    port = free_port()
+    demo, engine, url = serve(
+        root / "index", "127.0.0.1", port, settings, corpus=[SAMPLE_CORPUS_DIR, extra],
+        block=False, quiet=True,
+    )  # fmt: skip
+    try:
+        assert engine.wait(timeout=1200), engine.status()
+        yield Server(url, port, demo, engine, settings, root / "index", extra)
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(server: Server) -> Client:
+    from gradio_client import Client
+
+    return Client(server.url, verbose=False)
+
+
+def _doc_text(server: Server, doc_id: str) -> str:
+    from askculture.retrieval import open_index
+
+    return open_index(server.index_dir, settings=server.settings).reader.document(doc_id).text
+
+
+def _is_subcommission_2025(citation: dict[str, Any]) -> bool:
+    title = str(citation["title"]).lower()
+    return str(citation["date"]).startswith("2025-10") and any(
+        w in title for w in SUBCOMMISSION_TITLE_WORDS
+    )
+
+
+# --- rendering (no server) ---------------------------------------------------------------------
+
+
+def _citation(**changes: Any) -> tuple[Citation, str]:
+    doc = (
+        "First paragraph.\n\nBefore the quote. The roadmap was signed <b>here</b>. After it.\n\n"
+        "End."
+    )
+    quote = "The roadmap was signed <b>here</b>."
+    start = doc.index(quote)
+    fields: dict[str, Any] = {
+        "n": 1, "doc_id": "d1", "title": "Roadmap <img src=x onerror=alert(1)>",
+        "date": "2025-10-11", "source": "Ministry of Culture", "url": "https://example.org/a?b=1&c=2",
+        "path": "/srv/corpus/roadmap.md", "lang": "en", "quote": quote, "start": start,
+        "end": start + len(quote),
+    }  # fmt: skip
+    fields.update(changes)
+    return Citation(**fields), doc
+
+
+def _passage(doc_id: str, title: str, text: str = "Some passage text.") -> Passage:
+    return Passage(
+        text=text, score=0.5, rank=1, chunk_id=f"{doc_id}:0", doc_id=doc_id, start=0,
+        end=len(text), title=title, date="2024-05-13", lang="ru", source="Министерство",
+        url="https://example.org/" + doc_id, path=f"/srv/{doc_id}.md",
+    )  # fmt: skip
+
+
+def test_esc_leaves_no_markup_of_any_kind() -> None:
+    out = esc("<script>alert('x')</script> **b** [l](javascript:x) $$x$$ `c`\n\nnext")
+    assert "<" not in out.replace("<br>", "")
+    for ch in "*[]()$`'":
+        assert ch not in out
+    assert "\n" not in out  # never a blank line that would end a raw HTML block
+    assert "&lt;script&gt;" in out
+
+
+def test_safe_url_only_allows_web_addresses() -> None:
+    assert safe_url("https://example.org/x") == "https://example.org/x"
+    assert safe_url("http://example.org") == "http://example.org"
+    for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<b>", "/relative",
+                'https://e.org/"onmouseover="x', "https://e.org/<x>", "", None):  # fmt: skip
+        assert safe_url(bad) is None, bad
+
+
+def test_answer_html_escapes_document_text_and_highlights_the_quote() -> None:
+    citation, doc = _citation()
+    answer = Answer("q", "The roadmap was signed <b>here</b>. [1]", [citation], False, [])
+    html = answer_html(answer, {"d1": doc}, turn=3, filters=Filters(date_from="2025"))
+    assert "<img" not in html and "<b>" not in html
+    assert "&lt;img src&#61;x onerror&#61;alert&#40;1&#41;&gt;" in html
+    assert '<span class="ac-cite">&#91;1&#93;</span>' in html
+    assert '<mark class="ac-quote">The roadmap was signed &lt;b&gt;here&lt;/b&gt;.</mark>' in html
+    assert "Before the quote. " in html and " After it." in html  # its paragraph around it
+    assert "First paragraph" not in html  # but not the neighbouring paragraphs
+    assert 'href="https://example.org/a?b=1&amp;c=2"' in html
+    assert 'id="ac-src-3-1"' in html
+    assert "Filters: dates 2025 – any" in html
+    assert "2025&#45;10&#45;11" in html and "English" in html and "Ministry of Culture" in html
+
+
+def test_answer_html_never_links_a_javascript_url() -> None:
+    citation, doc = _citation(url="javascript:window.__pwned=1")
+    html = answer_html(Answer("q", "x [1]", [citation], False, []), {"d1": doc}, turn=1)
+    assert "href" not in html
+    assert "roadmap.md" in html and "/srv/corpus" not in html  # file name only, no server path
+
+
+def test_answer_html_without_document_text_shows_the_quote_alone() -> None:
+    citation, _ = _citation()
+    html = answer_html(Answer("q", "x [1]", [citation], False, []), {"d1": None}, turn=1)
+    assert "<mark" in html
+
+
+def test_abstention_is_shown_as_such_with_the_closest_documents() -> None:
+    passages = [
+        _passage("a", "Закон о СМИ"),
+        _passage("a", "Закон о СМИ"),
+        _passage("b", "<i>B</i>"),
+    ]
+    answer = Answer("q", "The indexed documents do not answer this question.", [], True, passages)
+    html = answer_html(answer, {}, turn=1)
+    assert "No answer found in the documents" in html
+    assert "Closest documents" in html
+    assert html.count("Закон о СМИ") == 1  # one entry per document
+    assert "&lt;i&gt;B&lt;/i&gt;" in html
+    md = answer_markdown(answer)
+    assert "**No answer found in the documents.**" in md and "## Closest documents" in md
+
+
+def test_markdown_export_has_quotes_sources_dates_and_urls() -> None:
+    citation, _ = _citation()
+    answer = Answer(SEED, "The roadmap was signed <b>here</b>. [1]", [citation], False, [])
+    md = answer_markdown(
+        answer, filters=Filters(languages=("en",)), asked_at="2025-11-26 10:00 UTC"
+    )
+    assert md.startswith(f"# {SEED}\n")
+    assert "2025-11-26 10:00 UTC" in md and "languages: English" in md
+    assert "## Sources" in md
+    assert "**[1] Roadmap &lt;img src=x onerror=alert(1)&gt;**" in md
+    assert "Ministry of Culture, 2025-10-11, English" in md
+    assert "<https://example.org/a?b=1&c=2>" in md
+    assert "> The roadmap was signed &lt;b&gt;here&lt;/b&gt;." in md
+
+
+def test_quote_context_stays_inside_the_paragraph() -> None:
+    citation, doc = _citation()
+    ctx = quote_context(doc, citation)
+    assert (ctx.before, ctx.after) == ("Before the quote. ", " After it.")
+    assert not ctx.cut_before and not ctx.cut_after
+    assert quote_context(doc, citation, chars=5).cut_before
+    wrong = quote_context(doc.replace("signed", "SIGNED"), citation)
+    assert (wrong.before, wrong.quote, wrong.after) == ("", citation.quote, "")
+
+
+def test_make_filters_validates_and_normalises() -> None:
+    assert make_filters("", "", ["en", "ru", "kk"], []) == Filters()
+    assert make_filters(" 2024 ", "2024-12", ["ru"], ["Ministry"]) == Filters(
+        "2024", "2024-12", ("ru",), ("Ministry",)
+    )
+    assert not make_filters(None, None, None, None).active
+    for bad in ("2024-02-30", "24", "yesterday", "2024/01/01"):
+        with pytest.raises(ConfigError, match="must look like"):
+            make_filters(bad, "", [], [])
+    with pytest.raises(ConfigError, match="unknown language"):
+        make_filters("", "", ["de"], [])
+
+
+def test_status_html_shows_build_progress() -> None:
+    html = status_html({"phase": "building", "done": 12, "total": 33, "current": "<a>.md"})
+    assert "12 of 33 files" in html and '<progress max="33" value="12">' in html
+    assert "&lt;a&gt;" in html
+    ready = status_html({"phase": "ready", "documents": 34, "languages": {"kk": 6}, "model": "m"})
+    assert "34 documents" in ready and "Қазақша 6" in ready
+    assert "ac-error" in status_html({"phase": "error", "message": "boom"})
+
+
+# --- launch options ----------------------------------------------------------------------------
+
+
+def test_launch_defaults_are_localhost_7860_without_login() -> None:
+    opts = launch_options(Settings(app=AppSettings()))
+    assert (opts.host, opts.port, opts.auth, opts.warnings) == ("127.0.0.1", 7860, None, ())
+
+
+def test_binding_beyond_localhost_is_explicit_and_warns() -> None:
+    settings = Settings(app=AppSettings())
+    (warning,) = launch_options(settings, host="0.0.0.0").warnings
+    assert "reachable from other machines" in warning and "no login" in warning
+    for local in ("127.0.0.1", "localhost", "::1"):
+        assert launch_options(settings, host=local).warnings == ()
+
+
+def test_login_comes_from_settings_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASKCULTURE_APP__AUTH_USER", "editor")
+    monkeypatch.setenv("ASKCULTURE_APP__AUTH_PASSWORD", "s3cret")
+    monkeypatch.setenv("ASKCULTURE_APP__PORT", "8123")
+    opts = launch_options(Settings(), host="0.0.0.0")
+    assert opts.auth == ("editor", "s3cret") and opts.port == 8123
+    assert "no login" not in opts.warnings[0]
+    monkeypatch.delenv("ASKCULTURE_APP__AUTH_PASSWORD")
+    with pytest.raises(ConfigError, match="AUTH_PASSWORD"):
+        launch_options(Settings())
+
+
+def test_cli_serve_passes_its_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(
+        "askculture.web.serve", lambda index_dir, host, port: calls.append((index_dir, host, port))
+    )
+    runner = CliRunner()
+    result = runner.invoke(cli_main, ["serve", "--index", str(tmp_path), "--host", "0.0.0.0",
+                                      "--port", "8001"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert calls == [(tmp_path, "0.0.0.0", 8001)]
+    assert runner.invoke(cli_main, ["serve", "--port", "70000"]).exit_code == 2
+
+    def refuse(**_: Any) -> None:
+        raise ConfigError("cannot listen on 127.0.0.1:7860")
+
+    monkeypatch.setattr("askculture.web.serve", lambda *a, **k: refuse())
+    result = runner.invoke(cli_main, ["serve"])
+    assert result.exit_code == 1
+    assert "askculture: error: cannot listen" in result.output
+
+
+def test_engine_builds_a_missing_index_then_reopens_it_quickly(
+    server: Server, tmp_path: Path
+) -> None:
+    lines: list[str] = []
+    engine = ChatEngine(tmp_path / "index", server.settings, [server.extra_dir], log=lines.append)
+    assert engine.status().phase == "starting"
+    engine.start(background=False)
+    assert engine.status().ready and engine.status().documents == 1
+    assert any("building it from" in x for x in lines)
+    assert any("indexing 1/1" in x for x in lines)
+
+    lines.clear()
+    started = time.monotonic()
+    again = ChatEngine(tmp_path / "index", server.settings, [SAMPLE_CORPUS_DIR], log=lines.append)
+    again.start()
+    assert again.wait(60) and time.monotonic() - started < 30
+    assert not any("building" in x for x in lines)  # an existing index is never rebuilt
+
+
+# --- the real server through gradio_client -----------------------------------------------------
+
+
+def test_server_built_its_index_and_reports_status(server: Server, client: Client) -> None:
+    status = client.predict(api_name="/status")
+    assert status["ready"] and status["phase"] == "ready"
+    assert status["documents"] == 34  # the 33 sample documents + the hostile one
+    assert set(status["languages"]) == {"en", "ru", "kk"}
+
+
+def test_only_ask_and_status_are_public_endpoints(client: Client) -> None:
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert set(endpoints) == {"/ask", "/status"}
+
+
+def test_queue_is_bounded(server: Server) -> None:
+    assert server.demo._queue.max_size == server.settings.app.queue_size
+
+
+def test_api_ask_answers_with_a_verbatim_citation_of_the_2025_subcommission(
+    server: Server, client: Client
+) -> None:
+    result = client.predict(SEED, api_name="/ask")
+    assert isinstance(result, dict)
+    assert result["question"] == SEED and not result["abstained"]
+    assert "[1]" in result["text"]
+    assert any(_is_subcommission_2025(c) for c in result["citations"]), result["citations"]
+    for c in result["citations"]:
+        assert _doc_text(server, c["doc_id"])[c["start"] : c["end"]] == c["quote"]
+        assert c["file"].endswith(".md") and "/" not in c["file"]
+        assert {"title", "date", "source", "url", "lang"} <= set(c)
+    assert result["passages"]
+
+
+def test_api_ask_applies_filters(client: Client) -> None:
+    result = client.predict(question=SEED, date_from="2024", date_to="2024-12-31", api_name="/ask")
+    assert all(c["date"].startswith("2024") for c in result["citations"])
+    assert all(p["date"].startswith("2024") for p in result["passages"])
+    russian = client.predict(question=SEED, languages=["ru"], api_name="/ask")
+    assert russian["passages"] and all(p["lang"] == "ru" for p in russian["passages"])
+    assert all(c["lang"] == "ru" for c in russian["citations"])
+    publisher = "Министерство культуры Российской Федерации"
+    only = client.predict(question=SEED, publishers=[publisher], api_name="/ask")
+    assert all(p["source"] == publisher for p in only["passages"])
+    nothing = client.predict(question=SEED, date_from="1990", date_to="1991", api_name="/ask")
+    assert nothing["abstained"] and nothing["citations"] == []
+
+
+def test_api_ask_takes_history_for_follow_ups(client: Client) -> None:
+    first = client.predict(SEED, api_name="/ask")
+    follow = client.predict(
+        question="Which specialists will they train together?",
+        history=[[SEED, first["text"]]],
+        api_name="/ask",
+    )
+    assert follow["question"] == "Which specialists will they train together?"
+    assert follow["abstained"] or follow["citations"]
+
+
+def test_api_refuses_long_questions_and_bad_filters(client: Client) -> None:
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="limit is 1,000"):
+        client.predict("why " * 300, api_name="/ask")
+    with pytest.raises(AppError, match="must look like"):
+        client.predict(question=SEED, date_from="last week", api_name="/ask")
+    with pytest.raises(AppError, match="empty"):
+        client.predict("   ", api_name="/ask")
+
+
+def test_port_in_use_is_refused_before_anything_starts(server: Server) -> None:
+    with pytest.raises(ConfigError, match="cannot listen"):
+        check_port("127.0.0.1", server.port)
+    with pytest.raises(ConfigError, match="cannot listen"):
+        serve(server.index_dir, "127.0.0.1", server.port, server.settings, block=False)
+
+
+def test_app_py_reports_a_busy_port(server: Server) -> None:
+    env = {"ASKCULTURE_APP__PORT": str(server.port), "ASKCULTURE_INDEX__DIR": str(server.index_dir)}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "app.py")], capture_output=True, text=True, timeout=300,
+        env={**os.environ, **env},
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert f"askculture: error: cannot listen on 127.0.0.1:{server.port}" in proc.stderr
+
+
+def test_login_and_non_local_host(server: Server, capfd: pytest.CaptureFixture[str]) -> None:
+    from gradio_client import Client
+
+    settings = server.settings.model_copy(deep=True)
+    settings.app.auth_user = "editor"
+    settings.app.auth_password = SecretStr("s3cret")
+    port = free_port("127.0.0.2")
+    demo, engine, url = serve(
+        server.index_dir, "127.0.0.2", port, settings, block=False, quiet=True
+    )
+    try:
+        assert "warning: listening on 127.0.0.2" in capfd.readouterr().err
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises several kinds
+            Client(url, verbose=False).predict(api_name="/status")
+        authed = Client(url, auth=("editor", "s3cret"), verbose=False)
+        assert engine.wait(120)
+        assert authed.predict(api_name="/status")["ready"]
+    finally:
+        demo.close()
+
+
+# --- a real browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not on PATH (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Tab:
+    """A page on the chat, with every dialog it tried to open."""
+
+    page: Page
+    dialogs: list[str]
+
+
+@pytest.fixture
+def tab(browser: Browser, server: Server) -> Iterator[Tab]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url.rstrip("/"))
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(server.url)
+    page.wait_for_selector("#ac-question textarea")
+    page.wait_for_selector("#ac-status .ac-ready")
+    yield Tab(page, dialogs)
+    context.close()
+
+
+def _replies(page: Page) -> Locator:
+    return page.locator("#ac-chat .ac-answer, #ac-chat .ac-notice:not(.ac-pending)")
+
+
+def ask_in_page(
+    page: Page, question: str | None = None, *, click: Locator | None = None
+) -> Locator:
+    """Ask (type + Enter, or click a button) and return the new reply once it is there."""
+    before = _replies(page).count()
+    if click is not None:
+        click.click()
+    else:
+        page.fill("#ac-question textarea", question or "")
+        page.press("#ac-question textarea", "Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#ac-chat .ac-answer, "
+        "#ac-chat .ac-notice:not(.ac-pending)').length > n",
+        arg=before, timeout=ANSWER_TIMEOUT_MS,
+    )  # fmt: skip
+    return _replies(page).nth(before)
+
+
+def _screenshot(page: Page, name: str) -> None:
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / name), full_page=True)
+
+
+@pytest.mark.browser
+@browser_test
+def test_browser_answers_with_citation_and_highlighted_source(tab: Tab, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    answer = ask_in_page(page, SEED)
+    assert "ac-answer" in (answer.get_attribute("class") or "")
+    expect(answer.locator(".ac-cite").first).to_have_text("[1]")
+    assert "[1]" in answer.locator(".ac-text").inner_text()
+    expect(page.locator("#ac-chat .ac-question").last).to_have_text(SEED)
+    sources = answer.locator(".ac-source")
+    titles = sources.locator(".ac-source-title").all_inner_texts()
+    dates = sources.locator(".ac-date").all_inner_texts()
+    assert any(
+        d.startswith("2025-10") and any(w in t.lower() for w in SUBCOMMISSION_TITLE_WORDS)
+        for t, d in zip(titles, dates, strict=True)
+    ), (titles, dates)
+    first = sources.first
+    expect(first.locator("mark.ac-quote")).to_be_visible()
+    assert first.locator("mark.ac-quote").inner_text().strip()
+    expect(first.locator(".ac-publisher")).not_to_be_empty()
+    expect(first.locator(".ac-lang")).to_have_text("English")
+    link = first.locator(".ac-meta a")
+    assert (link.get_attribute("href") or "").startswith("https://")
+    assert link.get_attribute("target") == "_blank"
+    _screenshot(page, "web-answer.png")
+
+    follow = ask_in_page(page, "Which specialists will they train together?")  # a follow-up
+    assert follow.locator(".ac-text").inner_text().strip()
+    assert page.locator("#ac-chat .ac-question").count() == 2
+    assert tab.dialogs == []
+
+
+@pytest.mark.browser
+@browser_test
+def test_browser_example_questions_ask_in_every_language(tab: Tab) -> None:
+    page = tab.page
+    for example in EXAMPLES:
+        button = page.locator("#ac-examples button", has_text=example)
+        answer = ask_in_page(page, click=button)
+        assert "ac-answer" in (answer.get_attribute("class") or ""), answer.inner_text()
+        assert "[1]" in answer.locator(".ac-text").inner_text()
+        assert page.locator("#ac-chat .ac-question").last.inner_text() == example
+        dates = answer.locator(".ac-date").all_inner_texts()
+        assert any(d.startswith("2025-10") for d in dates), (example, dates)
+    _screenshot(page, "web-examples.png")
+
+
+@pytest.mark.browser
+@browser_test
+def test_browser_filters_apply_to_the_next_question_and_are_visible(tab: Tab) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    line = page.locator("#ac-filter-line")
+    expect(line).to_contain_text("none")
+    page.fill("#ac-date-from textarea", "2024")
+    page.fill("#ac-date-to textarea", "2024-12-31")
+    expect(line).to_contain_text("dates 2024 – 2024-12-31")
+    answer = ask_in_page(page, SEED)
+    dates = answer.locator(".ac-date").all_inner_texts()
+    assert dates and all(d.startswith("2024") for d in dates), dates
+    expect(answer.locator(".ac-filters")).to_contain_text("dates 2024 – 2024-12-31")
+
+    page.fill("#ac-date-from textarea", "2025-10")
+    page.fill("#ac-date-to textarea", "")
+    page.locator("#ac-langs label", has_text="English").click()
+    page.locator("#ac-langs label", has_text="Қазақша").click()
+    expect(line).to_contain_text("languages: Русский")
+    answer = ask_in_page(page, SEED)
+    assert set(answer.locator(".ac-lang").all_inner_texts()) == {"Русский"}
+    _screenshot(page, "web-filters.png")
+
+    publisher = "Министерство культуры Российской Федерации"
+    page.fill("#ac-date-from textarea", "")
+    page.click("#ac-publishers input")
+    page.locator("#ac-publishers li[role='option']", has_text=publisher).click()
+    page.keyboard.press("Escape")
+    expect(line).to_contain_text(f"publishers: {publisher}")
+    answer = ask_in_page(page, "Какие меморандумы подписала Ольга Любимова на Форуме?")
+    assert set(answer.locator(".ac-publisher").all_inner_texts()) <= {publisher}
+
+    page.fill("#ac-date-from textarea", "1990")
+    page.fill("#ac-date-to textarea", "1991")
+    abstained = ask_in_page(page, SEED)
+    expect(abstained.locator(".ac-badge")).to_have_text("No answer found in the documents")
+
+    page.fill("#ac-date-from textarea", "soon")
+    expect(line).to_contain_text("must look like")
+    refused = ask_in_page(page, SEED)
+    expect(refused).to_contain_text("must look like")
+
+
+@pytest.mark.browser
+@browser_test
+def test_browser_shows_hostile_text_as_text_and_runs_nothing(tab: Tab) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    answer = ask_in_page(page, XSS_QUESTION)
+    expect(page.locator("#ac-chat .ac-question").last).to_have_text(XSS_QUESTION)
+    text = answer.inner_text()
+    assert "Puppets <script>window.__pwned=1</script>" in text
+    assert "Test <b>Ministry</b> of Markup" in text
+    assert "<script>" in text or '<img src=x onerror="window.__pwned=1;alert(1)">' in text
+    page.wait_for_timeout(1000)  # give any injected handler the time to fire
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert tab.dialogs == []
+    chat = page.locator("#ac-chat")
+    assert chat.locator("script").count() == 0
+    assert chat.locator("img[src='x']").count() == 0
+    assert chat.locator("a[href^='javascript']").count() == 0
+    assert chat.locator(".ac-answer b, .ac-answer i").count() == 0
+    _screenshot(page, "web-hostile-document.png")
+
+
+@pytest.mark.browser
+@browser_test
+def test_browser_refuses_questions_over_the_limit(tab: Tab) -> None:
+    page = tab.page
+    long_question = "Who signed the roadmap? " * 50
+    refused = ask_in_page(page, long_question)
+    assert "limit is 1,000" in refused.inner_text()
+    assert page.input_value("#ac-question textarea") == long_question  # kept, to shorten
+
+
+@pytest.mark.browser
+@browser_test
+def test_browser_feedback_is_stored_with_question_answer_and_sources(
+    tab: Tab, server: Server
+) -> None:
+    page = tab.page
+    question = "Кто возглавил заседание подкомиссии в Москве в октябре 2025 года?"
+    ask_in_page(page, question)
+    page.locator("#ac-chat button[aria-label='Dislike']").last.click()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        records = [r for r in server.feedback.all() if r.question == question]
+        if records:
+            break
+        time.sleep(0.2)
+    assert records, "no feedback row was written"
+    record = records[-1]
+    assert record.rating == -1 and "[1]" in record.answer
+    assert record.sources and record.sources[0]["quote"] and record.sources[0]["url"]
+
+
+@pytest.mark.browser
+@browser_test
+def test_browser_exports_the_answer_as_markdown(tab: Tab, tmp_path: Path) -> None:
+    page = tab.page
+    answer = ask_in_page(page, SEED)
+    quote = answer.locator("mark.ac-quote").first.inner_text().strip()
+    url = answer.locator(".ac-meta a").first.get_attribute("href")
+    with page.expect_download() as info:
+        page.click("#ac-download")
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.name.endswith(".md")
+    md = path.read_text(encoding="utf-8")
+    assert md.startswith(f"# {SEED}")
+    assert "## Sources" in md and "**[1] " in md
+    assert f"<{url}>" in md
+    assert " ".join(quote.split()) in " ".join(md.split())
+    assert "2025-10-1" in md
+    page.click("#ac-copy")
+    page.wait_for_timeout(300)
+    assert page.evaluate("navigator.clipboard.readText()") == md
