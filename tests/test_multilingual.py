@@ -7,13 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DEV_SET
 
 import askculture
 from askculture.lexical import skeleton, tokenize
 from askculture.retrieval import open_index
 from askculture.settings import SAMPLE_CORPUS_DIR, Settings
 from askculture.store import IndexReader
+from conftest import DEV_SET
 
 
 def test_default_model_is_multilingual_e5(e5_index: Path) -> None:

@@ -5,10 +5,12 @@ The public API::
     import askculture
     report = askculture.ingest(["corpus/"], index_dir="index")
     passages = askculture.retrieve("Who signed the roadmap with GITIS?", k=5, index_dir="index")
+    answer = askculture.ask("Who signed the roadmap with GITIS?", index_dir="index")
 """
 
 from __future__ import annotations
 
+from askculture.answering import Answer, Citation, ask
 from askculture.errors import (
     AskCultureError,
     ConfigError,
@@ -26,7 +28,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SAMPLE_CORPUS_DIR",
+    "Answer",
     "AskCultureError",
+    "Citation",
     "ConfigError",
     "DocumentError",
     "IndexBusyError",
@@ -39,6 +43,7 @@ __all__ = [
     "Settings",
     "SkippedFile",
     "__version__",
+    "ask",
     "ingest",
     "open_index",
     "retrieve",

@@ -186,6 +186,64 @@ def status(index_dir: Path | None, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("question")
+@index_option
+@click.option("--since", default=None, help="Only documents dated on/after (YYYY[-MM[-DD]]).")
+@click.option("--until", default=None, help="Only documents dated on/before (YYYY[-MM[-DD]]).")
+@click.option("--lang", default=None, help="Only documents in these languages, e.g. en,ru.")
+@click.option("--source", default=None, help="Only publishers containing this text.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@_errors_to_messages
+def ask(
+    question: str,
+    index_dir: Path | None,
+    since: str | None,
+    until: str | None,
+    lang: str | None,
+    source: str | None,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION from the indexed documents, quoting and citing them."""
+    from askculture.answering import ask as run_ask
+
+    answer = run_ask(
+        question, index_dir, date_from=since, date_to=until, lang=lang, source=source
+    )
+    if as_json:
+        _emit_json(answer.to_dict())
+        return
+    body = [line for line in answer.text.splitlines() if not line.startswith("Sources: ")]
+    click.echo("\n".join(body))
+    if answer.citations:
+        click.secho("\nSources", bold=True)
+    for c in answer.citations:
+        where = c.url or c.path
+        lang_note = f", {c.lang}" if c.lang else ""
+        click.echo(f"[{c.n}] {c.title} ({c.date or 'undated'}{lang_note})")
+        click.echo(f"    {c.source + ' · ' if c.source else ''}{where}")
+
+
+@main.command(name="eval")
+@click.argument("questions", type=click.Path(path_type=Path, dir_okay=False))
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_errors_to_messages
+def eval_command(questions: Path, index_dir: Path | None, as_json: bool) -> None:
+    """Measure answers to QUESTIONS (JSON Lines: id, question, lang, type, answers, gold)."""
+    from askculture.evaluation import evaluate, format_report
+
+    def progress(done: int, total: int, result: object) -> None:
+        if not as_json and sys.stderr.isatty():
+            click.echo(f"\r{done}/{total} questions", err=True, nl=done == total)
+
+    report = evaluate(questions, index_dir, progress=progress)
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        click.echo(format_report(report))
+
+
+@main.command()
 @index_option
 @click.option("--host", default=None, help="Bind address (default 127.0.0.1; others warn).")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (default 7860).")

@@ -230,8 +230,18 @@ def _make_document(
     """Apply the shared fallbacks (title, date, language) and build the Document."""
     if not text:
         raise DocumentError("no text found")
+    if len(text) > _MAX_UNBROKEN_CHARS and not _WHITESPACE.search(text):
+        raise DocumentError(
+            f"no words: {len(text):,} characters without a space or line break "
+            "(encoded or binary data?)"
+        )
+    # lone surrogates (JSON "\ud800" escapes, YAML) cannot be stored as UTF-8: make them U+FFFD
+    text, key = _LONE_SURROGATE.sub("\ufffd", text), _LONE_SURROGATE.sub("\ufffd", key)
+    title, source, url = (
+        _LONE_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for v in (title, source, url)
+    )
     return Document(
-        id=hashlib.sha1(f"{src.path}#{key}".encode()).hexdigest()[:16],
+        id=hashlib.sha1(f"{src.path}#{key}".encode("utf-8", "surrogateescape")).hexdigest()[:16],
         path=src.path,
         title=_clean_title(title) or _first_line_title(text) or src.stem,
         date=_normalise_date(date) or find_date(text, src.name),
@@ -241,6 +251,12 @@ def _make_document(
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_WHITESPACE = re.compile(r"\s")
+_MAX_UNBROKEN_CHARS = 2000
+"""A text longer than this without any whitespace is data, not prose (and splits very slowly)."""
 
 
 def _clean_text(text: str) -> str:
@@ -307,6 +323,10 @@ def _split_front_matter(raw: str) -> tuple[Mapping[str, object], str]:
         meta = yaml.safe_load(rest[: end.start()])
     except yaml.YAMLError as exc:
         raise DocumentError(f"invalid YAML front matter: {_yaml_reason(exc)}") from exc
+    except RecursionError as exc:
+        raise DocumentError("invalid YAML front matter: nested too deeply") from exc
+    except (ValueError, OverflowError) as exc:  # e.g. "date: 2025-13-45" fails in the loader
+        raise DocumentError(f"invalid YAML front matter: {exc}") from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -351,7 +371,7 @@ def _load_jsonl(data: bytes, src: _Source) -> list[Document]:
             continue
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             bad += 1
             continue
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):

@@ -77,7 +77,7 @@ class IndexSettings(BaseModel):
         60.0, gt=0, description="A file whose parsing takes longer than this is skipped."
     )
     exact_search_max: int = Field(
-        200_000,
+        20_000,
         ge=0,
         description="Up to this many vectors search is exact (flat); above it, approximate (HNSW).",
     )
@@ -113,7 +113,10 @@ class AnswerSettings(BaseModel):
     max_list_sentences: int = Field(
         6, ge=1, description="Quoted sentences when a list is asked for."
     )
-    passages: int = Field(8, ge=1, description="Passages retrieved to look for evidence in.")
+    passages: int = Field(20, ge=1, description="Passages retrieved to look for evidence in.")
+    documents: int = Field(
+        8, ge=1, description="Retrieved documents whose sentences are scored as evidence."
+    )
 
 
 class AppSettings(BaseModel):

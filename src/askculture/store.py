@@ -369,7 +369,7 @@ class IndexWriter:
         *,
         rebuild: bool = False,
         lock_timeout: float = 0.0,
-        exact_search_max: int = 200_000,
+        exact_search_max: int = 20_000,
     ):
         self.index_dir = index_dir
         self.manifest = manifest

@@ -1,0 +1,1231 @@
+"""askculture benchmarks: ingest, query latency at scale, index choice, a peer, web load, hardening.
+
+Run (prints tables, writes JSON)::
+
+    .venv/bin/python benchmarks/run.py            # full: sizes 1k,10k,100k; ~30-60 min on 2 cores
+    .venv/bin/python benchmarks/run.py --quick    # smoke run: small sizes, short load test
+    .venv/bin/python benchmarks/run.py --million  # also 1M chunks (long: builds a 1M HNSW index)
+
+Sections (``--sections``; all by default):
+
+ingest       chunks/s of ``askculture.ingest`` on the sample corpus and on a larger corpus of
+             varied copies, next to the raw encode throughput of the same model on the same
+             chunks in the same run (ratio target >= 0.9); a cold ``askculture ingest`` CLI run
+             with its wall time and peak memory.
+query        indexes of 1k/10k/100k(/1M) synthetic chunks written straight through IndexWriter
+             (random unit vectors, texts from the sample corpus's words): p50/p95 of
+             ``retrieve`` (query embedding included) and ``ask``, size on disk and in memory
+             per chunk, the time to add one file to such an index.
+index        exact (flat) vs HNSW at each size: search latency, recall@10 against exact search
+             for several efSearch values, build time; the suggested exact_search_max.
+peer         the same chunks, same model through txtai (dense only; skipped if not installed):
+             index time, query latency, hit@5 on the dev set, beside askculture's.
+load         N simulated users (default 20) asking dev-set questions through gradio_client
+             against a real ``askculture serve`` on 127.0.0.1 for 60 s.
+bad-files    the 100+ malformed files of benchmarks/malformed.py beside good ones.
+crash        kill -9 a CLI ingest at random moments, 20 times; the index is always whole and
+             equal to the state before or after.
+concurrency  readers in threads while ingests commit.
+
+The machine is assumed shared: every figure is a median/percentile over repeats, and the load
+average at start and end is recorded. For quotable numbers, rerun on a quiet machine. Temporary
+files go to one folder that is removed at the end (``--keep DIR`` keeps them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+
+DEV_SET = Path(os.environ.get("ASKCULTURE_DEV_SET", HERE.parents[1] / "shared/eval/dev.jsonl"))
+SIZE_NAMES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+DEFAULT_SIZES = "1k,10k,100k"
+SECTIONS = ("ingest", "query", "index", "peer", "load", "bad-files", "crash", "concurrency")
+DENSE_BUDGET_MS = 15.0
+"""Share of the 50 ms retrieve budget that exact dense search may take (the suggested threshold
+is the largest size whose flat-search p95 stays under it)."""
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    """Progress on stderr (tables go to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def pct(values: Iterable[float], q: float) -> float:
+    """The ``q``-th percentile of ``values`` (0 when empty)."""
+    arr = np.asarray(list(values), dtype=np.float64)
+    return float(np.percentile(arr, q)) if arr.size else 0.0
+
+
+def timed(fn: Callable[[], Any], times: int) -> list[float]:
+    """Milliseconds of ``times`` calls of ``fn``."""
+    out = []
+    for _ in range(times):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def dir_size(path: Path) -> int:
+    """Bytes of the files under ``path``."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def rss_mb() -> float:
+    """Current resident memory of this process, MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def table(title: str, header: list[str], rows: list[list[Any]]) -> str:
+    """A fixed-width text table."""
+    cells = [[str(c) for c in header]] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    out = [f"\n{title}", line]
+    for n, row in enumerate(cells):
+        out.append(
+            "  ".join(c.rjust(w) if n else c.ljust(w) for c, w in zip(row, widths, strict=True))
+        )
+        if n == 0:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def load_dev_set() -> list[dict[str, Any]]:
+    """The dev questions (``id, question, lang, type, answers, gold``); empty if missing."""
+    if not DEV_SET.exists():
+        log(f"no dev set at {DEV_SET}: using three built-in questions")
+        return [
+            {"question": q, "gold": []}
+            for q in (
+                "Who signed the roadmap with GITIS?",
+                "Кто возглавил заседание подкомиссии в Москве?",
+                "Жүргенов академиясы қай институтпен жол картасына қол қойды?",
+            )
+        ]
+    return [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line]
+
+
+class Bench:
+    """Shared state of one benchmark run."""
+
+    def __init__(self, args: argparse.Namespace, work: Path):
+        from askculture.settings import Settings
+
+        self.args = args
+        self.work = work
+        self.settings = Settings()
+        if args.model:
+            self.settings.embedding.model = args.model
+        if args.torch_threads:
+            self.settings.embedding.threads = args.torch_threads
+            os.environ["ASKCULTURE_EMBEDDING__THREADS"] = str(args.torch_threads)
+        self.dev = load_dev_set()
+        self.questions = [d["question"] for d in self.dev]
+        self.results: dict[str, Any] = {}
+        self.tables: list[str] = []
+        self.sample_index: Path | None = None
+        self._embedder: Any = None
+
+    @property
+    def embedder(self) -> Any:
+        """The embedding model, loaded once."""
+        if self._embedder is None:
+            from askculture.embedding import get_embedder
+
+            t0 = time.perf_counter()
+            self._embedder = get_embedder(self.settings.embedding)
+            self.results.setdefault("model", {})["load_s"] = round(time.perf_counter() - t0, 2)
+        return self._embedder
+
+    def emit(self, text: str) -> None:
+        """Print a table now and keep it for the final summary."""
+        print(text, flush=True)
+        self.tables.append(text)
+
+
+# --------------------------------------------------------------------------------------------
+# ingest
+# --------------------------------------------------------------------------------------------
+
+
+def _embedding_inputs(bench: Bench, paths: list[Path]) -> list[str]:
+    """Exactly the texts ingest embeds for these files (title + chunk, per the settings)."""
+    import importlib
+
+    from askculture.documents import iter_files, load_file
+
+    ingest_module = importlib.import_module("askculture.ingest")
+    emb = ingest_module._Embedding.for_embedder(bench.embedder, bench.settings)
+    texts: list[str] = []
+    for path in iter_files(paths):
+        for doc in load_file(path.resolve()):
+            texts.extend(emb.prepare(doc)[2])
+    return texts
+
+
+def _raw_encode(bench: Bench, texts: list[str]) -> float:
+    """Seconds for the bare sentence-transformers encode of ``texts`` (prefix added)."""
+    model = bench.embedder._model
+    prefixed = [bench.embedder.spec.passage_prefix + t for t in texts]
+    t0 = time.perf_counter()
+    model.encode(
+        prefixed,
+        batch_size=bench.settings.embedding.batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return time.perf_counter() - t0
+
+
+def _cli_ingest(bench: Bench, corpus: Path, index: Path) -> dict[str, Any]:
+    """A cold ``askculture ingest`` process: wall time and peak RSS (its own, or its worker's)."""
+    env = {**os.environ, "ASKCULTURE_EMBEDDING__MODEL": bench.settings.embedding.model}
+    out_path, err_path = bench.work / "cli.out", bench.work / "cli.err"
+    t0 = time.perf_counter()
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "askculture.cli", "ingest", str(corpus), "--index",
+             str(index), "--json"],
+            env=env, stdout=out, stderr=err,
+        )  # fmt: skip
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    try:
+        report = json.loads(out_path.read_text(encoding="utf-8"))
+    except ValueError:
+        report = {}
+    return {
+        "exit": proc.returncode,
+        "wall_s": round(wall, 2),
+        "chunks": report.get("chunks_embedded", 0),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "stderr": "" if proc.returncode in (0, 3) else err_path.read_text(errors="replace")[-300:],
+    }
+
+
+class _EmbedClock:
+    """Wraps the embedder's ``embed_passages`` to add up the time ingest spends in it."""
+
+    def __init__(self, embedder: Any):
+        self.embedder = embedder
+        self.seconds = 0.0
+        self._original = embedder.embed_passages
+
+    def __enter__(self) -> _EmbedClock:
+        def timed_embed(texts: list[str]) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return self._original(texts)
+            finally:
+                self.seconds += time.perf_counter() - t0
+
+        self.embedder.embed_passages = timed_embed
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        del self.embedder.embed_passages  # back to the class's method
+
+
+def bench_ingest(bench: Bench) -> None:
+    """Ingest throughput next to raw encode throughput, on the sample and a varied corpus.
+
+    Raw encode and ingest alternate, ``--repeats`` times; the reported ratio is the median of
+    the ratios of neighbouring pairs (so that load from other processes, which drifts, hits
+    both alike). A second ratio needs no pairing at all: the share of each ingest's own wall
+    time spent inside the embedding model (``embed share``); 1 - share is ingest's overhead.
+    """
+    from synth import vary_corpus
+
+    import askculture
+    from askculture.settings import SAMPLE_CORPUS_DIR
+
+    args = bench.args
+    corpora = {"sample (33 files)": SAMPLE_CORPUS_DIR}
+    if args.copies > 0:
+        varied = bench.work / "varied"
+        files = vary_corpus(varied, args.copies)
+        corpora[f"varied x{args.copies} ({len(files)} files)"] = varied
+    log("ingest: warming up the model and the reading worker")
+    askculture.ingest(
+        [sorted(SAMPLE_CORPUS_DIR.glob("*.md"))[0]], bench.work / "warmup", settings=bench.settings
+    )
+    _raw_encode(bench, ["warm up the model"] * 8)
+    rows, out = [], []
+    for name, corpus in corpora.items():
+        texts = _embedding_inputs(bench, [corpus])
+        raw_s, ing_s, embed_s = [], [], []
+        chunks = 0
+        for r in range(args.repeats):
+            log(f"ingest: {name}, repeat {r + 1}/{args.repeats}")
+            gc.collect()
+            raw_s.append(_raw_encode(bench, texts))
+            index = bench.work / f"ingest-{len(out)}-{r}"
+            gc.collect()
+            with _EmbedClock(bench.embedder) as clock:
+                report = askculture.ingest([corpus], index, settings=bench.settings)
+            ing_s.append(report.seconds)
+            embed_s.append(clock.seconds)
+            chunks = report.chunks_embedded
+            if name.startswith("sample") and bench.sample_index is None:
+                bench.sample_index = index
+            else:
+                shutil.rmtree(index, ignore_errors=True)
+        ratio = statistics.median(r / i for r, i in zip(raw_s, ing_s, strict=True))
+        share = statistics.median(e / i for e, i in zip(embed_s, ing_s, strict=True))
+        cold = _cli_ingest(bench, corpus, bench.work / f"cli-{len(out)}")
+        shutil.rmtree(bench.work / f"cli-{len(out)}", ignore_errors=True)
+        entry = {
+            "corpus": name,
+            "chunks": chunks,
+            "encode_inputs": len(texts),
+            "raw_encode_chunks_per_s": round(len(texts) / statistics.median(raw_s), 2),
+            "ingest_chunks_per_s": round(chunks / statistics.median(ing_s), 2),
+            "ratio": round(ratio, 3),
+            "embed_share_of_ingest": round(share, 3),
+            "raw_encode_s": [round(x, 2) for x in raw_s],
+            "ingest_s": [round(x, 2) for x in ing_s],
+            "embed_in_ingest_s": [round(x, 2) for x in embed_s],
+            "cli_cold": cold,
+        }
+        out.append(entry)
+        rows.append(
+            [
+                name,
+                chunks,
+                entry["raw_encode_chunks_per_s"],
+                entry["ingest_chunks_per_s"],
+                entry["ratio"],
+                entry["embed_share_of_ingest"],
+                cold["wall_s"],
+                cold["peak_rss_mb"],
+            ]
+        )
+    bench.results["ingest"] = out
+    bench.emit(
+        table(
+            f"Ingest ({bench.settings.embedding.model}; {args.repeats} alternating repeats; "
+            "target ratio >= 0.9)",
+            [
+                "corpus",
+                "chunks",
+                "raw encode ch/s",
+                "ingest ch/s",
+                "ratio",
+                "embed share",
+                "CLI cold s",
+                "CLI peak MB",
+            ],
+            rows,
+        )
+        + "\nratio: median of raw-encode time / ingest time over neighbouring pairs; embed share:"
+        " time inside the model / ingest time, within each ingest. CLI cold: a fresh"
+        " `askculture ingest` process (start-up and model load included)."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# query latency and index choice at scale
+# --------------------------------------------------------------------------------------------
+
+
+def _manifest(bench: Bench) -> Any:
+    import importlib
+
+    from askculture.store import Manifest
+
+    ingest_module = importlib.import_module("askculture.ingest")
+    e = bench.embedder
+    emb = ingest_module._Embedding.for_embedder(e, bench.settings)
+    return Manifest(
+        model=bench.settings.embedding.model,
+        model_id=e.model_id,
+        dim=e.dim,
+        query_prefix=e.spec.query_prefix,
+        passage_prefix=e.spec.passage_prefix,
+        chunking=ingest_module._chunking_params(bench.settings, emb.chunk_tokens),
+    )
+
+
+def probe_memory(index: str, model: str | None) -> None:
+    """(Subprocess) RSS after loading the model, then after opening the index and querying."""
+    from askculture.embedding import get_embedder
+    from askculture.retrieval import open_index, retrieve
+    from askculture.settings import Settings
+
+    settings = Settings()
+    if model:
+        settings.embedding.model = model
+    e = get_embedder(settings.embedding)
+    e.embed_query("warm up")
+    gc.collect()
+    before = rss_mb()
+    open_index(index, settings=settings)
+    retrieve("Who signed the roadmap with GITIS?", 5, index, settings=settings)
+    gc.collect()
+    print(json.dumps({"model_mb": before, "index_mb": rss_mb() - before}))
+
+
+def _memory_per_chunk(bench: Bench, index: Path) -> dict[str, float]:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--probe-memory",
+            str(index),
+            "--model",
+            bench.settings.embedding.model,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    try:
+        return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    except (ValueError, IndexError):
+        log(f"memory probe failed: {proc.stderr[-300:]}")
+        return {}
+
+
+def _index_choice(
+    bench: Bench, vectors: Any, index_vectors: Any, index_type: str, queries: Any
+) -> dict[str, Any]:
+    """Flat vs HNSW on these vectors: latency, recall@10 per efSearch, build time."""
+    import faiss
+
+    from askculture import store
+
+    n, dim = vectors.shape
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    flat = faiss.IndexFlatIP(dim)
+    flat.add(vectors)
+    _, truth = flat.search(queries, 10)
+    truth_ids = truth + 1
+    nq = len(queries)
+    flat_ms = [
+        ms for i in range(nq) for ms in timed(lambda i=i: flat.search(queries[i : i + 1], 10), 1)
+    ]
+    if index_type == "hnsw":
+        hnsw, build_s = index_vectors, None  # the index's own graph, built at commit
+    else:
+        t0 = time.perf_counter()
+        hnsw = store._hnsw_index(dim)
+        hnsw.add_with_ids(vectors, ids)
+        build_s = time.perf_counter() - t0
+    inner = faiss.downcast_index(hnsw.index)
+    sweep = []
+    for ef in bench.args.ef:
+        inner.hnsw.efSearch = ef
+        ms = [
+            x for i in range(nq) for x in timed(lambda i=i: hnsw.search(queries[i : i + 1], 10), 1)
+        ]
+        _, got = hnsw.search(queries, 10)
+        recall = float(np.mean([len(set(got[i]) & set(truth_ids[i])) / 10 for i in range(nq)]))
+        sweep.append(
+            {"ef_search": ef, "p50_ms": pct(ms, 50), "p95_ms": pct(ms, 95), "recall_at_10": recall}
+        )
+    inner.hnsw.efSearch = store.HNSW_EF_SEARCH
+    return {
+        "flat_p50_ms": pct(flat_ms, 50),
+        "flat_p95_ms": pct(flat_ms, 95),
+        "hnsw_build_s": build_s,
+        "hnsw_M": store.HNSW_M,
+        "hnsw_ef_construction": store.HNSW_EF_CONSTRUCTION,
+        "sweep": sweep,
+        "flat_bytes_per_vector": dim * 4 + 8,
+        "hnsw_bytes_per_vector": len(faiss.serialize_index(hnsw)) / n,
+    }
+
+
+def _add_one_file(bench: Bench, index: Path) -> float | None:
+    """Seconds to ingest one more (real) file into ``index``; None if it would rebuild."""
+    import askculture
+    from askculture.settings import SAMPLE_CORPUS_DIR
+    from askculture.store import IndexReader
+
+    manifest = _manifest(bench)
+    live = IndexReader.open(index)
+    same = (
+        live.manifest.chunking == manifest.chunking and live.manifest.model_id == manifest.model_id
+    )
+    live.close()
+    if not same:
+        return None
+    one = bench.work / "one-file"
+    one.mkdir(exist_ok=True)
+    src = sorted(SAMPLE_CORPUS_DIR.glob("*.md"))[0]
+    shutil.copy(src, one / src.name)
+    report = askculture.ingest([one], index, settings=bench.settings)
+    return report.seconds
+
+
+def _ms(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> float:
+    """Milliseconds of one call."""
+    t0 = time.perf_counter()
+    fn(*args, **kwargs)
+    return (time.perf_counter() - t0) * 1000
+
+
+def _forget_queries(retriever: Any) -> None:
+    """Empty the retriever's cache of query vectors, so each timed query embeds its text."""
+    cache = getattr(retriever, "_qcache", None)
+    if isinstance(cache, dict):
+        cache.clear()
+
+
+def _queries(questions: list[str], n: int) -> list[str]:
+    """``n`` distinct queries: the questions, then again with one more "?" each round.
+
+    The trailing question marks change no search term but make each text new, so that no
+    query-vector cache can answer a repeated question without embedding it.
+    """
+    return [questions[i % len(questions)] + "?" * (i // len(questions)) for i in range(n)]
+
+
+def _query_timings(bench: Bench, path: Path, qs: list[str]) -> dict[str, Any]:
+    """Per-call milliseconds of retrieve, and of its parts: query embedding, dense, BM25."""
+    from askculture.documents import detect_language
+    from askculture.lexical import tokenize
+    from askculture.retrieval import open_index, retrieve
+
+    retriever = open_index(path, settings=bench.settings)
+    for q in qs[:5]:
+        retrieve(q, 5, path, settings=bench.settings)  # warm up
+    questions = bench.questions
+    qvecs = [retriever.embedder.embed_query(q) for q in questions]
+    terms = [tokenize(q, detect_language(q)) for q in questions]
+
+    def cold_retrieve(q: str) -> float:
+        _forget_queries(retriever)
+        return _ms(retrieve, q, 5, path, settings=bench.settings)
+
+    return {
+        "_retrieve_ms": [cold_retrieve(q) for q in qs],
+        "_embed_ms": [_ms(retriever.embedder.embed_query, q) for q in questions],
+        "_dense_ms": [_ms(retriever.reader.search_dense, v, 50) for v in qvecs],
+        "_lexical_ms": [_ms(retriever.reader.lexical.search, t, 50) for t in terms],
+    }
+
+
+def bench_query(bench: Bench, sections: set[str]) -> None:
+    """Build synthetic indexes of each size; measure queries, memory, disk, index choice."""
+    from synth import Vocabulary, build_index, unit_vectors
+
+    from askculture.answering import ask
+    from askculture.retrieval import open_index
+    from askculture.store import IndexReader
+
+    args = bench.args
+    vocab = Vocabulary.from_sample()
+    manifest = _manifest(bench)
+    questions = bench.questions
+    nq = args.queries
+    qs = _queries(questions, nq)
+    rows, choice_rows, out = [], [], []
+    for size_name in args.sizes:
+        n = SIZE_NAMES[size_name]
+        log(f"query: building a {size_name} index")
+        path = bench.work / f"synthetic-{size_name}"
+        built = build_index(
+            path,
+            n,
+            manifest,
+            vocab,
+            exact_search_max=bench.settings.index.exact_search_max,
+            kind=args.vectors,
+        )
+        gen = IndexReader.open(path)
+        disk = {
+            "total": dir_size(gen.generation),
+            "vectors": (gen.generation / "vectors.faiss").stat().st_size,
+            "sqlite": (gen.generation / "meta.sqlite").stat().st_size,
+            "lexical": dir_size(gen.generation / "lexical"),
+        }
+        gen.close()
+        entry: dict[str, Any] = {
+            "size": size_name,
+            "chunks": n,
+            "documents": built.documents,
+            "index_type": built.index_type,
+            "build_s": round(built.seconds, 1),
+            "disk_bytes": disk,
+            "disk_bytes_per_chunk": round(disk["total"] / n),
+        }
+        if "query" in sections:
+            log(f"query: memory probe at {size_name}")
+            mem = _memory_per_chunk(bench, path)
+            entry["memory"] = mem
+            entry["memory_bytes_per_chunk"] = (
+                round(mem["index_mb"] * 2**20 / n) if "index_mb" in mem else None
+            )
+            log(f"query: {nq} retrieve calls at {size_name}")
+            timings = _query_timings(bench, path, qs)
+            log(f"query: {args.ask_queries} ask calls at {size_name}")
+            retriever = open_index(path, settings=bench.settings)
+            ask_ms = []
+            for q in _queries(questions, args.ask_queries):
+                _forget_queries(retriever)
+                ask_ms.append(_ms(ask, q, path, settings=bench.settings))
+            lat = timings.pop("_retrieve_ms")
+            embed_ms = timings.pop("_embed_ms")
+            dense_ms = timings.pop("_dense_ms")
+            lex_ms = timings.pop("_lexical_ms")
+            entry.update(
+                {
+                    "retrieve_p50_ms": pct(lat, 50),
+                    "retrieve_p95_ms": pct(lat, 95),
+                    "ask_p50_ms": pct(ask_ms, 50),
+                    "ask_p95_ms": pct(ask_ms, 95),
+                    "embed_query_p50_ms": pct(embed_ms, 50),
+                    "dense_p50_ms": pct(dense_ms, 50),
+                    "dense_p95_ms": pct(dense_ms, 95),
+                    "lexical_p50_ms": pct(lex_ms, 50),
+                    "lexical_p95_ms": pct(lex_ms, 95),
+                    "queries": len(lat),
+                }
+            )
+            rows.append(
+                [
+                    size_name,
+                    built.index_type,
+                    entry["build_s"],
+                    entry["retrieve_p50_ms"],
+                    entry["retrieve_p95_ms"],
+                    entry["ask_p50_ms"],
+                    entry["ask_p95_ms"],
+                    entry["embed_query_p50_ms"],
+                    entry["dense_p95_ms"],
+                    entry["lexical_p95_ms"],
+                    entry["disk_bytes_per_chunk"],
+                    entry["memory_bytes_per_chunk"],
+                ]
+            )
+        if "index" in sections:
+            log(f"index: flat vs HNSW at {size_name}")
+            queries = unit_vectors(args.recall_queries, manifest.dim, seed=999, kind=args.vectors)
+            reader = IndexReader.open(path)
+            index_vectors = reader.vectors if reader.manifest.index_type == "hnsw" else None
+            choice = _index_choice(
+                bench, built.vectors, index_vectors, reader.manifest.index_type, queries
+            )
+            reader.close()
+            choice["vectors"] = args.vectors
+            entry["index_choice"] = choice
+            at_default = next(
+                (s for s in choice["sweep"] if s["ef_search"] == choice_default_ef()), None
+            )
+            best = [s for s in choice["sweep"] if s["recall_at_10"] >= 0.95]
+            choice_rows.append(
+                [
+                    size_name,
+                    choice["flat_p50_ms"],
+                    choice["flat_p95_ms"],
+                    choice["hnsw_build_s"] if choice["hnsw_build_s"] is not None else "(at commit)",
+                    at_default["p95_ms"] if at_default else "-",
+                    at_default["recall_at_10"] if at_default else "-",
+                    min(best, key=lambda s: s["p95_ms"])["ef_search"] if best else "none >= 0.95",
+                    round(choice["hnsw_bytes_per_vector"]),
+                ]
+            )
+        if "query" in sections:
+            log(f"query: adding one file to the {size_name} index")
+            entry["add_one_file_s"] = _add_one_file(bench, path)
+            rows[-1].append(entry["add_one_file_s"])
+        out.append(entry)
+        del built
+        gc.collect()
+        if not args.keep:
+            shutil.rmtree(path, ignore_errors=True)
+    bench.results["query"] = out
+    if rows:
+        bench.emit(
+            table(
+                f"Query latency at scale ({args.vectors} random unit vectors, sample-corpus words, "
+                f"exact_search_max {bench.settings.index.exact_search_max:,}; torch threads "
+                f"{bench.settings.embedding.threads}, faiss threads {_faiss_threads()}; "
+                f"{nq} retrieve / {args.ask_queries} ask calls; targets: retrieve p95 < 50 ms at "
+                "100k, < 100 ms at 1M)",
+                [
+                    "size",
+                    "index",
+                    "build s",
+                    "retrieve p50",
+                    "p95",
+                    "ask p50",
+                    "p95",
+                    "embed q",
+                    "dense p95",
+                    "bm25 p95",
+                    "disk B/ch",
+                    "mem B/ch",
+                    "+1 file s",
+                ],
+                rows,
+            )
+        )
+    if choice_rows:
+        suggestion = _suggest_threshold(out)
+        bench.results["index_suggestion"] = suggestion
+        bench.emit(
+            table(
+                f"Index choice (single-query search, {args.recall_queries} queries; HNSW M="
+                f"{_store().HNSW_M}, efConstruction={_store().HNSW_EF_CONSTRUCTION}, "
+                f"efSearch={_store().HNSW_EF_SEARCH}; recall@10 vs exact; faiss threads "
+                f"{_faiss_threads()})",
+                [
+                    "size",
+                    "flat p50",
+                    "flat p95",
+                    "HNSW build s",
+                    "HNSW p95",
+                    "recall@10",
+                    "min ef >= .95",
+                    "HNSW B/vec",
+                ],
+                choice_rows,
+            )
+            + f"\n{suggestion['text']}"
+        )
+
+
+def _store() -> Any:
+    from askculture import store
+
+    return store
+
+
+def _faiss_threads() -> int:
+    import faiss
+
+    return int(faiss.omp_get_max_threads())
+
+
+def choice_default_ef() -> int:
+    """The efSearch the index uses."""
+    return int(_store().HNSW_EF_SEARCH)
+
+
+def _suggest_threshold(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    measured = [
+        (e["chunks"], e["index_choice"]["flat_p95_ms"]) for e in entries if "index_choice" in e
+    ]
+    fast = [n for n, p95 in measured if p95 <= DENSE_BUDGET_MS]
+    slow = [n for n, p95 in measured if p95 > DENSE_BUDGET_MS]
+    from askculture.settings import IndexSettings
+
+    current = IndexSettings().exact_search_max
+    if fast and slow and max(fast) < min(slow):
+        text = (
+            f"Flat search p95 <= {DENSE_BUDGET_MS:g} ms up to {max(fast):,} chunks and above it "
+            f"from {min(slow):,}: exact_search_max belongs between them (now {current:,})."
+        )
+    elif fast and not slow:
+        text = f"Flat search stays under {DENSE_BUDGET_MS:g} ms at every size measured."
+    else:
+        text = f"Flat search exceeds {DENSE_BUDGET_MS:g} ms already at {min(slow or [0]):,} chunks."
+    return {"budget_ms": DENSE_BUDGET_MS, "flat_p95": measured, "current": current, "text": text}
+
+
+# --------------------------------------------------------------------------------------------
+# peer
+# --------------------------------------------------------------------------------------------
+
+
+def _askculture_hits(bench: Bench, index: Path, repeats: int) -> dict[str, Any]:
+    from askculture.retrieval import open_index, retrieve
+
+    retriever = open_index(index, settings=bench.settings)
+    hits = asked = 0
+    lat = []
+    for d in bench.dev:
+        for _ in range(repeats):
+            _forget_queries(retriever)
+            t0 = time.perf_counter()
+            passages = retrieve(d["question"], 5, index, settings=bench.settings)
+            lat.append((time.perf_counter() - t0) * 1000)
+        if d.get("gold"):
+            asked += 1
+            hits += bool({Path(p.path).name for p in passages} & set(d["gold"]))
+    return {
+        "hit_at_5": hits / asked if asked else 0.0,
+        "questions": asked,
+        "p50_ms": pct(lat, 50),
+        "p95_ms": pct(lat, 95),
+    }
+
+
+def bench_peer(bench: Bench) -> None:
+    """txtai over the same chunks with the same model, beside askculture."""
+    import importlib
+
+    from peer import run_txtai, txtai_available
+
+    import askculture
+    from askculture.documents import iter_files, load_file
+    from askculture.embedding import resolve_model
+    from askculture.settings import SAMPLE_CORPUS_DIR
+
+    if bench.sample_index is None:
+        bench.sample_index = bench.work / "peer-index"
+        askculture.ingest([SAMPLE_CORPUS_DIR], bench.sample_index, settings=bench.settings)
+    index = bench.sample_index
+    t0 = time.perf_counter()
+    again = bench.work / "peer-askculture"
+    report = askculture.ingest([SAMPLE_CORPUS_DIR], again, settings=bench.settings)
+    ac_ingest = time.perf_counter() - t0
+    shutil.rmtree(again, ignore_errors=True)
+    ours = _askculture_hits(bench, index, bench.args.peer_repeats)
+    result: dict[str, Any] = {
+        "askculture": {**ours, "ingest_s": ac_ingest, "chunks": report.chunks_embedded}
+    }
+    rows = [
+        [
+            "askculture (hybrid)",
+            report.chunks_embedded,
+            ac_ingest,
+            ours["p50_ms"],
+            ours["p95_ms"],
+            ours["hit_at_5"],
+            ours["questions"],
+        ]
+    ]
+    if not txtai_available():
+        result["txtai"] = {"skipped": "txtai is not installed (pip install txtai)"}
+        note = "txtai: skipped (not installed; `pip install txtai` into the venv to compare)."
+    else:
+        ingest_module = importlib.import_module("askculture.ingest")
+        emb = ingest_module._Embedding.for_embedder(bench.embedder, bench.settings)
+        chunks = [
+            (Path(path).name, text)
+            for path in iter_files([SAMPLE_CORPUS_DIR])
+            for doc in load_file(path.resolve())
+            for text in emb.prepare(doc)[2]
+        ]
+        spec = resolve_model(bench.settings.embedding)
+        log("peer: txtai")
+        peer = run_txtai(
+            spec.location,
+            spec.query_prefix,
+            spec.passage_prefix,
+            chunks,
+            [(d["question"], d.get("gold") or []) for d in bench.dev],
+            batch_size=bench.settings.embedding.batch_size,
+            repeats=bench.args.peer_repeats,
+        )
+        result["txtai"] = peer.__dict__
+        rows.append(
+            [
+                "txtai (dense, same chunks)",
+                peer.chunks,
+                peer.index_s,
+                peer.query_p50_ms,
+                peer.query_p95_ms,
+                peer.hit_at_5,
+                peer.questions,
+            ]
+        )
+        note = (
+            f"txtai model load {peer.model_load_s:.1f} s (not in its index time); askculture's "
+            "ingest time includes reading, splitting and BM25, txtai's only embedding + FAISS."
+        )
+    bench.results["peer"] = result
+    bench.emit(
+        table(
+            f"Peer: sample corpus, {bench.settings.embedding.model}, dev set hit@5, torch threads "
+            f"{bench.settings.embedding.threads}",
+            ["system", "chunks", "ingest s", "query p50 ms", "p95 ms", "hit@5", "questions"],
+            rows,
+        )
+        + "\n"
+        + note
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# web load, hardening
+# --------------------------------------------------------------------------------------------
+
+
+def bench_load(bench: Bench) -> None:
+    """N users against a real server for ``--duration`` seconds."""
+    from loadtest import run_load_test
+
+    import askculture
+    from askculture.settings import SAMPLE_CORPUS_DIR
+
+    if bench.sample_index is None:
+        bench.sample_index = bench.work / "load-index"
+        askculture.ingest([SAMPLE_CORPUS_DIR], bench.sample_index, settings=bench.settings)
+    log(f"load: {bench.args.users} users for {bench.args.duration:g} s")
+    work = bench.work / "load"
+    work.mkdir(exist_ok=True)
+    res = run_load_test(
+        bench.sample_index,
+        work,
+        bench.questions,
+        users=bench.args.users,
+        duration=bench.args.duration,
+        hostile_users=bench.args.hostile_users,
+    )
+    summary = res.summary()
+    bench.results["load"] = summary
+    if res.skipped:
+        bench.emit(f"\nWeb load: skipped: {res.skipped}")
+        return
+    bench.emit(
+        table(
+            f"Web load ({summary['users']} users + {bench.args.hostile_users} hostile, "
+            f"{summary['duration_s']:g} s, gradio_client -> askculture serve on 127.0.0.1, torch "
+            f"threads {bench.settings.embedding.threads})",
+            [
+                "served",
+                "errors",
+                "req/s",
+                "p50 ms",
+                "p95 ms",
+                "max ms",
+                "hostile sent/refused",
+                "server peak MB",
+            ],
+            [
+                [
+                    summary["served"],
+                    summary["errors"],
+                    summary["throughput_rps"],
+                    summary["p50_ms"],
+                    summary["p95_ms"],
+                    summary["max_ms"],
+                    f"{summary['hostile_sent']}/{summary['hostile_refused']}",
+                    summary["server_peak_rss_mb"],
+                ]
+            ],
+        )
+        + (f"\nerrors: {summary['error_samples']}" if summary["errors"] else "")
+    )
+
+
+def bench_bad_files(bench: Bench) -> None:
+    """The malformed set beside good files."""
+    from hardening import run_bad_files
+
+    settings = bench.settings.model_copy(deep=True)
+    settings.embedding.model = "minilm"
+    if bench.args.file_timeout:
+        settings.index.file_timeout_s = bench.args.file_timeout
+    log(
+        f"bad-files: {bench.args.big_mb} MB single lines, {settings.index.file_timeout_s:g} s limit"
+    )
+    rep = run_bad_files(bench.work / "bad", settings, big_mb=bench.args.big_mb)
+    reasons: dict[str, int] = {}
+    for reason in rep.skipped.values():
+        key = reason.split("(")[0].split(":")[0].strip()
+        reasons[key] = reasons.get(key, 0) + 1
+    bench.results["bad_files"] = {
+        **rep.__dict__,
+        "reason_counts": reasons,
+        "file_timeout_s": settings.index.file_timeout_s,
+    }
+    bench.emit(
+        table(
+            f"Bad files (file_timeout_s={settings.index.file_timeout_s:g}, MiniLM)",
+            ["malformed", "skipped", "indexed", "good indexed", "seconds", "problems"],
+            [
+                [
+                    rep.malformed,
+                    len(rep.skipped),
+                    len(rep.indexed) - rep.good_indexed,
+                    f"{rep.good_indexed}/{rep.good_total}",
+                    rep.seconds,
+                    len(rep.problems),
+                ]
+            ],
+        )
+        + "\nreasons: "
+        + ", ".join(f"{k} x{v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
+        + "\nslowest: "
+        + ", ".join(f"{n} {s:.1f}s" for n, s in rep.slowest)
+        + ("\nPROBLEMS: " + "; ".join(rep.problems) if rep.problems else "")
+    )
+
+
+def bench_crash(bench: Bench) -> None:
+    """kill -9 at random moments."""
+    from hardening import crash_trials
+
+    log(f"crash: {bench.args.crash_trials} kill -9 trials")
+    rep = crash_trials(bench.work / "crash", bench.args.crash_trials, seed=bench.args.seed)
+    outcomes: dict[str, int] = {}
+    for t in rep.trials:
+        outcomes[t.outcome if t.outcome in ("before", "after") else "BROKEN"] = (
+            outcomes.get(t.outcome if t.outcome in ("before", "after") else "BROKEN", 0) + 1
+        )
+    bench.results["crash"] = {
+        "full_ingest_s": rep.full_ingest_s,
+        "outcomes": outcomes,
+        "trials": [t.__dict__ for t in rep.trials],
+    }
+    bench.emit(
+        table(
+            "Crash (kill -9 during `askculture ingest`, MiniLM)",
+            ["trials", "old state", "new state", "broken", "full ingest s"],
+            [
+                [
+                    len(rep.trials),
+                    outcomes.get("before", 0),
+                    outcomes.get("after", 0),
+                    len(rep.failures),
+                    rep.full_ingest_s,
+                ]
+            ],
+        )
+        + "".join(f"\nBROKEN: {t.outcome}" for t in rep.failures)
+    )
+
+
+def bench_concurrency(bench: Bench) -> None:
+    """Readers in threads while ingests commit."""
+    from hardening import searches_during_ingests
+
+    settings = bench.settings.model_copy(deep=True)
+    settings.embedding.model = "minilm"
+    log("concurrency: readers while ingests commit")
+    rep = searches_during_ingests(bench.work / "concurrency", settings, rounds=bench.args.rounds)
+    bench.results["concurrency"] = rep.__dict__
+    bench.emit(
+        table(
+            "Concurrency (threads reading while ingests commit, MiniLM)",
+            ["commits", "whole-index checks", "searches", "generations seen", "errors"],
+            [[rep.commits, rep.checks, rep.searches, rep.generations_seen, len(rep.errors)]],
+        )
+        + "".join(f"\nERROR: {e}" for e in rep.errors[:5])
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options (see ``--help``)."""
+
+    class Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+        pass
+
+    p = argparse.ArgumentParser(
+        description=__doc__,
+        epilog=(
+            "Default sizes: 1k,10k,100k (add 1M with --million: it builds a 1M-vector HNSW "
+            "index and a 1M-chunk BM25 index, about an hour and ~10 GB RAM on 2 cores). "
+            "--quick: sizes 1k,10k, 1 repeat, 5 users x 15 s, 3 crash trials, 3 s file limit."
+        ),
+        formatter_class=Formatter,
+    )
+    p.add_argument("--quick", action="store_true", help="smoke run (see below)")
+    p.add_argument("--sizes", default=DEFAULT_SIZES, help="synthetic index sizes: 1k,10k,100k,1m")
+    p.add_argument("--million", action="store_true", help="add the 1M-chunk size")
+    p.add_argument("--sections", default=",".join(SECTIONS), help="which sections to run")
+    p.add_argument("--model", default=None, help="embedding model (None: the settings')")
+    p.add_argument("--repeats", type=int, default=3, help="ingest repeats (median)")
+    p.add_argument("--copies", type=int, default=3, help="varied copies of the sample corpus")
+    p.add_argument("--queries", type=int, default=200, help="retrieve calls per size")
+    p.add_argument("--ask-queries", type=int, default=44, help="ask calls per size")
+    p.add_argument("--recall-queries", type=int, default=300, help="queries for recall@10")
+    p.add_argument(
+        "--ef",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[16, 32, 64, 128],
+        help="efSearch values to sweep",
+    )
+    p.add_argument(
+        "--vectors",
+        choices=("structured", "uniform"),
+        default="structured",
+        help="synthetic vector distribution (see benchmarks/synth.py)",
+    )
+    p.add_argument("--peer-repeats", type=int, default=3, help="timings per dev question")
+    p.add_argument("--users", type=int, default=20, help="simulated web users")
+    p.add_argument("--hostile-users", type=int, default=2, help="extra users sending junk")
+    p.add_argument("--duration", type=float, default=60.0, help="load test seconds")
+    p.add_argument("--crash-trials", type=int, default=20, help="kill -9 trials")
+    p.add_argument("--rounds", type=int, default=6, help="ingests during the concurrency check")
+    p.add_argument("--big-mb", type=int, default=20, help="size of the single-line bad files")
+    p.add_argument(
+        "--file-timeout",
+        type=float,
+        default=None,
+        help="per-file time limit for bad-files (default: settings, 60 s)",
+    )
+    p.add_argument(
+        "--faiss-threads",
+        type=int,
+        default=None,
+        help="set faiss OpenMP threads in this process (None: faiss's default, as in the product)",
+    )
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="embedding threads here and in the servers/CLIs started (None: settings, = CPUs)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=None, help="JSON output path")
+    p.add_argument("--keep", type=Path, default=None, help="keep work files in this folder")
+    p.add_argument("--probe-memory", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.quick:
+        defaults = {
+            "sizes": "1k,10k",
+            "repeats": 1,
+            "copies": 1,
+            "queries": 50,
+            "ask_queries": 10,
+            "recall_queries": 100,
+            "peer_repeats": 1,
+            "users": 5,
+            "hostile_users": 1,
+            "duration": 15.0,
+            "crash_trials": 3,
+            "rounds": 3,
+            "file_timeout": 3.0,
+        }
+        for key, value in defaults.items():
+            if getattr(args, key) == p.get_default(key):
+                setattr(args, key, value)
+    sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
+    if args.million and "1m" not in sizes:
+        sizes.append("1m")
+    bad = [s for s in sizes if s not in SIZE_NAMES]
+    if bad:
+        p.error(f"unknown size {bad[0]!r}: use {', '.join(SIZE_NAMES)}")
+    args.sizes = sizes
+    args.sections = {s.strip() for s in args.sections.split(",") if s.strip()}
+    unknown = args.sections - set(SECTIONS)
+    if unknown:
+        p.error(f"unknown section {sorted(unknown)[0]!r}: use {', '.join(SECTIONS)}")
+    return args
+
+
+def _environment(bench: Bench) -> dict[str, Any]:
+    import faiss
+    import torch
+
+    return {
+        "started": dt.datetime.now().isoformat(timespec="seconds"),
+        "argv": sys.argv[1:],
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "faiss": faiss.__version__,
+        "model": bench.settings.embedding.model,
+        "torch_threads": bench.settings.embedding.threads,
+        "faiss_threads": faiss.omp_get_max_threads(),
+        "loadavg_start": os.getloadavg(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected sections; print tables; write JSON."""
+    args = parse_args(argv)
+    if args.probe_memory:
+        probe_memory(args.probe_memory, args.model)
+        return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that finally cleans up
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="askculture-bench-", dir=args.keep))
+    else:
+        work = Path(tempfile.mkdtemp(prefix="askculture-bench-"))
+    bench = Bench(args, work)
+    if args.faiss_threads:
+        import faiss
+
+        faiss.omp_set_num_threads(args.faiss_threads)
+    bench.results["environment"] = _environment(bench)
+    load = os.getloadavg()[0]
+    if load > (os.cpu_count() or 1):
+        log(f"note: load average {load:.1f} on {os.cpu_count()} CPUs: figures will be noisy")
+    t0 = time.perf_counter()
+    runners: list[tuple[str, Callable[[], None]]] = [
+        ("ingest", lambda: bench_ingest(bench)),
+        ("query", lambda: bench_query(bench, args.sections)),
+        ("peer", lambda: bench_peer(bench)),
+        ("load", lambda: bench_load(bench)),
+        ("bad-files", lambda: bench_bad_files(bench)),
+        ("crash", lambda: bench_crash(bench)),
+        ("concurrency", lambda: bench_concurrency(bench)),
+    ]
+    failed: list[str] = []
+    try:
+        for name, run in runners:
+            wanted = name in args.sections or (name == "query" and "index" in args.sections)
+            if not wanted:
+                continue
+            try:
+                run()
+            except Exception as exc:  # one broken section must not lose the others
+                import traceback
+
+                traceback.print_exc()
+                failed.append(name)
+                bench.results.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+                bench.emit(f"\n{name}: FAILED: {type(exc).__name__}: {exc}")
+    finally:
+        env = bench.results["environment"]
+        env["loadavg_end"] = os.getloadavg()
+        env["seconds"] = round(time.perf_counter() - t0, 1)
+        out = args.out or HERE / "results" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(bench.results, indent=2, default=str), encoding="utf-8")
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        print(
+            f"\nload average {env['loadavg_start'][0]:.1f} -> {env['loadavg_end'][0]:.1f} on "
+            f"{env['cpus']} CPUs; {env['seconds']:.0f} s; JSON: {out}"
+            + (f"; work files kept in {work}" if args.keep else ""),
+            flush=True,
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
