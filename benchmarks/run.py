@@ -159,6 +159,7 @@ class Bench:
         self.dev = load_dev_set()
         self.questions = [d["question"] for d in self.dev]
         self.results: dict[str, Any] = {}
+        self.out: Path | None = None
         self.tables: list[str] = []
         self.sample_index: Path | None = None
         self._embedder: Any = None
@@ -173,6 +174,12 @@ class Bench:
             self._embedder = get_embedder(self.settings.embedding)
             self.results.setdefault("model", {})["load_s"] = round(time.perf_counter() - t0, 2)
         return self._embedder
+
+    def checkpoint(self) -> None:
+        """Write the results so far (so that a killed run still leaves its figures)."""
+        if self.out is not None:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            self.out.write_text(json.dumps(self.results, indent=2, default=str), encoding="utf-8")
 
     def emit(self, text: str) -> None:
         """Print a table now and keep it for the final summary."""
@@ -571,6 +578,7 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
             vocab,
             exact_search_max=bench.settings.index.exact_search_max,
             kind=args.vectors,
+            words_per_chunk=args.words_1m if n >= 1_000_000 else args.words_per_chunk,
         )
         gen = IndexReader.open(path)
         disk = {
@@ -584,6 +592,7 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
             "size": size_name,
             "chunks": n,
             "documents": built.documents,
+            "words_per_chunk": built.words_per_chunk,
             "index_type": built.index_type,
             "build_s": round(built.seconds, 1),
             "disk_bytes": disk,
@@ -625,6 +634,7 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
             rows.append(
                 [
                     size_name,
+                    built.words_per_chunk,
                     built.index_type,
                     entry["build_s"],
                     entry["retrieve_p50_ms"],
@@ -644,7 +654,11 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
             reader = IndexReader.open(path)
             index_vectors = reader.vectors if reader.manifest.index_type == "hnsw" else None
             choice = _index_choice(
-                bench, built.vectors, index_vectors, reader.manifest.index_type, queries
+                bench,
+                built.vectors(manifest.dim),
+                index_vectors,
+                reader.manifest.index_type,
+                queries,
             )
             reader.close()
             choice["vectors"] = args.vectors
@@ -661,7 +675,7 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
                     choice["hnsw_build_s"] if choice["hnsw_build_s"] is not None else "(at commit)",
                     at_default["p95_ms"] if at_default else "-",
                     at_default["recall_at_10"] if at_default else "-",
-                    min(best, key=lambda s: s["p95_ms"])["ef_search"] if best else "none >= 0.95",
+                    min(s["ef_search"] for s in best) if best else "none >= 0.95",
                     round(choice["hnsw_bytes_per_vector"]),
                 ]
             )
@@ -670,7 +684,12 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
             entry["add_one_file_s"] = _add_one_file(bench, path)
             rows[-1].append(entry["add_one_file_s"])
         out.append(entry)
+        bench.results["query"] = out
+        bench.checkpoint()
+        if rows and len(rows[-1]) > 1:
+            log("query: " + " | ".join(_fmt(c) for c in rows[-1]))
         del built
+        _forget_indexes()
         gc.collect()
         if not args.keep:
             shutil.rmtree(path, ignore_errors=True)
@@ -685,6 +704,7 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
                 "100k, < 100 ms at 1M)",
                 [
                     "size",
+                    "words/ch",
                     "index",
                     "build s",
                     "retrieve p50",
@@ -724,6 +744,15 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
             )
             + f"\n{suggestion['text']}"
         )
+
+
+def _forget_indexes() -> None:
+    """Drop the indexes ``open_index`` keeps open (their memory) between sizes."""
+    from askculture import retrieval
+
+    cache = getattr(retrieval, "_cache", None)
+    if isinstance(cache, dict):
+        cache.clear()
 
 
 def _store() -> Any:
@@ -1081,6 +1110,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="structured",
         help="synthetic vector distribution (see benchmarks/synth.py)",
     )
+    p.add_argument("--words-per-chunk", type=int, default=100, help="synthetic chunk length")
+    p.add_argument(
+        "--words-1m",
+        type=int,
+        default=30,
+        help="chunk length at 1M (committing 1M x 100-word chunks needs > 24 GB of RAM)",
+    )
     p.add_argument("--peer-repeats", type=int, default=3, help="timings per dev question")
     p.add_argument("--users", type=int, default=20, help="simulated web users")
     p.add_argument("--hostile-users", type=int, default=2, help="extra users sending junk")
@@ -1176,6 +1212,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         work = Path(tempfile.mkdtemp(prefix="askculture-bench-"))
     bench = Bench(args, work)
+    bench.out = args.out or HERE / "results" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     if args.faiss_threads:
         import faiss
 
@@ -1202,6 +1239,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             try:
                 run()
+                bench.checkpoint()
             except Exception as exc:  # one broken section must not lose the others
                 import traceback
 
@@ -1213,9 +1251,8 @@ def main(argv: list[str] | None = None) -> int:
         env = bench.results["environment"]
         env["loadavg_end"] = os.getloadavg()
         env["seconds"] = round(time.perf_counter() - t0, 1)
-        out = args.out or HERE / "results" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(bench.results, indent=2, default=str), encoding="utf-8")
+        out = bench.out
+        bench.checkpoint()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         print(

@@ -154,7 +154,13 @@ class BuiltIndex:
     documents: int
     index_type: str
     seconds: float
-    vectors: npt.NDArray[np.float32]
+    seed: int
+    kind: str
+    words_per_chunk: int
+
+    def vectors(self, dim: int) -> npt.NDArray[np.float32]:
+        """The index's vectors again, in row-id order (they are not kept in memory)."""
+        return unit_vectors(self.chunks, dim, self.seed, self.kind)
 
 
 _SYLLABLES = [a + b for a in "bdgklmnprstvz" for b in "aeiou"]
@@ -242,8 +248,12 @@ def build_index(
             writer.add_file(state, [(doc, chunks, terms, vecs)])
             offset += len(chunks)
             docs += 1
+        del vectors, vecs  # the writer has them; free memory before the commit
     index_type = writer.manifest.index_type
-    return BuiltIndex(path, n_chunks, docs, index_type, time.perf_counter() - started, vectors)
+    return BuiltIndex(
+        path, n_chunks, docs, index_type, time.perf_counter() - started, seed, kind,
+        words_per_chunk,
+    )  # fmt: skip
 
 
 __all__ = ["BuiltIndex", "Vocabulary", "build_index", "unit_vectors", "vary_corpus"]

@@ -3,10 +3,25 @@
 The answer quotes sentences of the documents verbatim. Sentences are chosen one by one: every
 sentence of the retrieved documents is scored against the question (its terms and names, matched
 across scripts and languages; the kind of answer asked for; the years it names; what the
-neighbouring sentences say) by :class:`~askculture.scoring.EvidenceScorer`, and the best
+neighbouring sentences say) by :class:`~askculture.evidence.EvidenceScorer`, and the best
 *supported* sentence leads. A sentence supports an answer only when it holds the kind of answer
 asked for — a person for "who", a day and month for "on what date", an amount of money for
 "budget" — next to the noun that slot is about; when no sentence does, the answer abstains.
+
+How :func:`ask` gets there:
+
+1. a follow-up ("And who signed it?") takes its subject from the history (:mod:`askculture.chat`);
+   a compound question ("Which medal ..., and which anniversary ...?") is split into parts;
+2. each part is searched; a year it names also runs a search filtered to that year, so that
+   year's documents are candidates (ranking then prefers them); when nothing supports an answer,
+   a second search adds the names the best sentences mention (a second hop);
+3. every sentence of the candidate documents is scored and checked for support;
+4. reports of the same event published within three days (other languages, other publishers)
+   are scored too: a sentence saying the same is cited beside the quote, one giving another date
+   or number is shown next to it with both sources and dates;
+5. the text quotes the chosen sentences (marked with their language when it is not the
+   question's) with ``[n]`` markers and lists each source's date; or it abstains, naming the
+   closest documents.
 
 Every citation quotes its document verbatim: :func:`make_citation` cuts the quote out of the
 document text, and :func:`ask` re-checks each one with :func:`verify_citation` before it returns.
@@ -575,20 +590,36 @@ def _choose(part: _Part, settings: Settings) -> list[Evidence]:
     for e in supported:
         if len(chosen) >= limit:
             break
-        if e is best or e.score < 0.7 * best.score:
-            continue
+        if e is best or e.score < 0.8 * best.score or e.content < 0.5 * best.content:
+            continue  # a list goes on only with sentences nearly as good as the best
         if any(same_fact(e, c) or e.overlaps(c) for c in chosen):
             continue
         if q.is_list and e.new_fillers(chosen):
             chosen.append(e)
+    if q.is_list and len(q.years) > 1:  # "... in 2023 and ... in 2024": an answer for each year
+        for year in sorted(q.years):
+            if any(_about_year(c, year) for c in chosen):
+                continue
+            for e in supported:
+                if e.score >= 0.5 * best.score and e.cand.date and e.cand.date[:4] == str(year):
+                    if not any(same_fact(e, c) or e.overlaps(c) for c in chosen):
+                        chosen.append(e)
+                    break
     return chosen
+
+
+def _about_year(e: Evidence, year: int) -> bool:
+    """True when a sentence's document is of that year, or the sentence names it."""
+    return bool(e.cand.date and e.cand.date[:4] == str(year)) or any(
+        d.year == year and d.year_given for d in e.sent.dates
+    )
 
 
 def _add_conflict(part: _Part) -> None:
     """A date or number asked for on which another report of the same event disagrees: add that
     report's sentence so that both are shown."""
     q = part.question
-    if q.is_list or q.slot not in _VALUE_SLOTS or not part.chosen:
+    if q.is_list or q.slot not in VALUE_SLOTS or not part.chosen:
         return
     best = part.chosen[0]
     rivals = [e for e in part.evidence if e.supported and e.cand.doc_id != best.cand.doc_id
@@ -597,9 +628,6 @@ def _add_conflict(part: _Part) -> None:
         if e.conflicts_with(best) and not any(same_fact(e, c) for c in part.chosen):
             part.chosen.append(e)
             return
-
-
-_VALUE_SLOTS = VALUE_SLOTS
 
 
 # --------------------------------------------------------------------------------------------
@@ -766,11 +794,6 @@ def _abstain(question: str, parts: list[_Part], passages: list[Passage], query: 
     closest = "; ".join(f"“{_one_line(p.title)}” ({p.date or 'undated'})" for p in docs[:3])
     text = NO_ANSWER + (f" Closest documents: {closest}." if closest else "")
     return Answer(question, text, [], True, passages, query)
-
-
-def split_marker_text(text: str) -> list[str]:
-    """The ``[n]`` citation numbers in an answer text, in order of appearance."""
-    return re.findall(r"\[(\d+)\]", text)
 
 
 __all__ = [

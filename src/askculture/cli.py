@@ -206,9 +206,7 @@ def ask(
     """Answer QUESTION from the indexed documents, quoting and citing them."""
     from askculture.answering import ask as run_ask
 
-    answer = run_ask(
-        question, index_dir, date_from=since, date_to=until, lang=lang, source=source
-    )
+    answer = run_ask(question, index_dir, date_from=since, date_to=until, lang=lang, source=source)
     if as_json:
         _emit_json(answer.to_dict())
         return

@@ -1,14 +1,30 @@
-"""Questions and sentences: what a question asks for, and what each sentence offers.
+"""Evidence: what a question asks for, what each sentence offers, and how well they meet.
 
-This module knows nothing of the index. It reads a question into a :class:`Question` (its terms
-and names, the kind of answer asked for — a person, a date, an amount of money, ... — and the
-noun that kind is about, the years and months it names) and a document into
-:class:`SentenceInfo` records (character spans with their terms, dates, numbers, names and
-amounts). :mod:`askculture.answering` scores the one against the other.
+This module knows nothing of the index. It reads
 
-Terms are compared in a script-independent form (:func:`askculture.lexical.tokenize`), and a
-looser "cognate key" lets an English word meet its Russian or Kazakh relative ("director" ~
-"директором", "Tajik" ~ "таджикского", "Lyubimova" ~ "Любимовой").
+- a question into a :class:`Question`: its terms and names, the kind of answer asked for
+  (:class:`Slot`: a person, a date, an amount of money, a count, ...), the noun that kind is
+  about ("how many *visitors*", "which *director*"), the years and months it names;
+- a document into :class:`SentenceInfo` records: character spans with their terms, dates,
+  amounts (money, percentages, counts, ...) and names;
+
+and :class:`EvidenceScorer` scores every sentence against the question. The question's names
+and numbers say which *document* (they count in the whole document and a sentence's
+neighbourhood); its other content words say which *sentence*. A sentence *supports* an answer
+only when it holds the kind of answer asked for (a day and a month for "on what exact date",
+a currency amount for "budget", a person standing by the role for "which minister") next to the
+noun that kind is about, in a document that has the question's names and years. When the
+answer sits in the sentence after (or, for a dateline, before) the one that matches the
+question, the evidence spans both.
+
+Terms are compared in a script-independent form (:func:`askculture.lexical.tokenize`); a looser
+"cognate key" lets an English word meet its Russian or Kazakh relative ("director" ~
+"директором", "Tajik" ~ "таджикского", "Lyubimova" ~ "Любимовой"); a small lexicon of role and
+award nouns links translations ("singer" ~ "певица" ~ "әнші"); and static word vectors of the
+embedding model serve as a rough dictionary for the rest ("budget" ~ "бюджет").
+
+All word lists here are generic (question words, answer-type cues, months, number, currency
+and unit words, role nouns in en/ru/kk); nothing is specific to a corpus.
 """
 
 from __future__ import annotations
@@ -960,8 +976,14 @@ def analyse_question(text: str) -> Question:
     if slot is Slot.DATE and any(c in joined for c in ("exact", "точн", "нақты", "какого числа",
                                                       "қай күні")):  # fmt: skip
         slot = Slot.EXACT_DATE
-    if slot is Slot.NAME and any(_starts(w, _AWARD_STEMS) for w in near):
-        slot = Slot.NAME
+    if (
+        slot is Slot.NAME
+        and qpos is not None
+        and lows[qpos] in {"what", "что", "не"}
+        and (qpos + 1 == len(lows) or lows[qpos + 1] in _AUX)
+        and not any(w in _NAMING for w in near)
+    ):
+        slot = Slot.ANY  # "What did the Government instruct ...": not a name, any answer
 
     is_list = _is_list(lows, after, slot, lang)
     wants_latest = any(c in joined for c in _LATEST_CUES)
@@ -1042,6 +1064,10 @@ def _name_phrases(
     return phrases
 
 
+_AUX = frozenset({"did", "does", "do", "is", "was", "are", "were", "will", "has", "have", "had",
+                  "can", "could", "should", "would", "must", "may"})  # fmt: skip
+_NAMING = frozenset({"name", "title", "called", "название", "названием", "называется", "атауы",
+                     "аты"})  # fmt: skip
 _LIGHT = frozenset({
     "take", "takes", "took", "taken", "place", "held", "hold", "holds", "make", "made", "give",
     "given", "get", "become", "became", "come", "came", "go", "went", "do", "done", "put", "set",
@@ -1296,13 +1322,33 @@ def _people(s: SentenceInfo, common: frozenset[str] = frozenset()) -> list[list[
     return runs
 
 
-def _neighbours(i: int, info: DocSentences) -> list[int]:
+_MAX_SENTENCES = 200
+"""Longer documents are scored only around their retrieved passages."""
+
+
+def _view(info: DocSentences, cand: Candidate) -> list[SentenceInfo]:
+    """The sentences of a document to score: all of them, or for a long document those in and
+    next to its retrieved passages (and its opening)."""
+    if len(info.sentences) <= _MAX_SENTENCES:
+        return info.sentences
+    keep: set[int] = set(range(3))
+    for start, end, _ in cand.passage_spans:
+        hit = [i for i, x in enumerate(info.sentences) if x.end > start and x.start < end]
+        if hit:
+            keep.update(range(max(0, hit[0] - 2), min(len(info.sentences), hit[-1] + 3)))
+    if len(keep) <= 3:
+        keep.update(range(min(len(info.sentences), _MAX_SENTENCES)))
+    return [info.sentences[i] for i in sorted(keep)]
+
+
+def _neighbours(i: int, sentences: list[SentenceInfo]) -> list[int]:
     """The sentences next to sentence ``i`` whose value it may borrow: the next one, and the
     previous one when that is the document's short dateline ("MOSCOW, 14 May 2024.")."""
     out = []
-    if i + 1 < len(info.sentences):
+    if i + 1 < len(sentences) and sentences[i + 1].index == sentences[i].index + 1:
         out.append(i + 1)
-    if i == 1 and len(info.sentences[0].toks) <= 8 and info.sentences[0].dates:
+    first = sentences[0]
+    if i == 1 and first.index == 0 and len(first.toks) <= 8 and first.dates:
         out.append(0)
     return out
 
@@ -1338,9 +1384,21 @@ def _phrases_found(phrases: list[list[int]], units: list[list[float] | None]) ->
     return found / len(phrases)
 
 
-def _refers_back(s: SentenceInfo) -> bool:
-    """True when a sentence opens by pointing back to the one before ("It", "Они", "Ол")."""
-    return bool(s.toks) and s.toks[0].lower in ANAPHORA
+def _generic(word: str) -> bool:
+    """A capitalised word of titles and institutions ("Republic", "Ministry"), not a name."""
+    return word.lower().startswith(_NOT_PERSON)
+
+
+def _refers_back(s: SentenceInfo, before: SentenceInfo) -> bool:
+    """True when a sentence opens by pointing back to the one before: with a pronoun ("It",
+    "Они", "Ол") or with a word of it ("... the opening ceremony ... . The ceremony took place
+    at ...")."""
+    if not s.toks:
+        return False
+    if s.toks[0].lower in ANAPHORA:
+        return True
+    head = [t for t in s.toks[:3] if t.lower not in STOPWORDS][:1]
+    return bool(head) and bool(word_forms(head[0].text, None) & before.terms)
 
 
 def _consistent(s: SentenceInfo, other: SentenceInfo, fillers: frozenset[str]) -> bool:
@@ -1509,11 +1567,15 @@ class EvidenceScorer:
             info = cand.info
             if info is None or not info.sentences:
                 continue
-            sents = info.sentences + ([info.title] if info.title is not None else [])
+            view = _view(info, cand)
+            sents = view + ([info.title] if info.title is not None else [])
             rows = [[self.match(t, s) for t in terms] for s in sents]
             self._cross_lingual(q, terms, sents, info.lang, rows)
             title = rows.pop() if info.title is not None else [0.0] * len(terms)
-            doc_row = [max(max(r[j] for r in rows), title[j]) for j in range(len(terms))]
+            doc_row = [
+                max(max(r[j] for r in rows), title[j], float(bool(t.forms & info.terms)))
+                for j, t in enumerate(terms)
+            ]
             doc_cov = sum(w * m for w, m in zip(weights, doc_row, strict=True)) / w_all
             missing = _missing(terms, weights, doc_row, w_names,
                                known if info.lang != q.lang else None)  # fmt: skip
@@ -1521,10 +1583,9 @@ class EvidenceScorer:
             named = _phrases_found(q.phrases, [*rows, title])  # whole names: which document
             doc_year = int(info.date[:4]) if info.date else None
             slots = [
-                self._slot(q, s, q_forms, q_keys, doc_year, info, allow_doc_date)
-                for s in info.sentences
+                self._slot(q, s, q_forms, q_keys, doc_year, info, allow_doc_date) for s in view
             ]
-            for i, s in enumerate(info.sentences):
+            for i, s in enumerate(view):
                 row = rows[i]
                 prev = rows[i - 1] if i > 0 else None
                 nxt = rows[i + 1] if i + 1 < len(rows) else None
@@ -1547,15 +1608,15 @@ class EvidenceScorer:
                 variants.append((ok, fillers, role_phrase, s.start, s.end, 1.0))
                 if not ok:  # the asked-for value may sit in a neighbour that cannot stand alone
                     variants = []
-                    for k in _neighbours(i, info):
-                        other = info.sentences[k]
+                    for k in _neighbours(i, view):
+                        other = view[k]
                         if not slots[k][0] or not _consistent(s, other, slots[k][1]):
                             continue
                         if max(share(rows[k], False), share(rows[k], True)) >= 0.2:
                             continue
-                        if q.slot not in VALUE_SLOTS and not _refers_back(other):
+                        if q.slot not in VALUE_SLOTS and not _refers_back(other, s):
                             continue  # a name is borrowed only from "It was signed by ..."
-                        bonus = 0.8 + (0.05 if k == 0 and i == 1 else 0.0)
+                        bonus = 0.9 + (0.05 if k == 0 and i == 1 else 0.0)
                         variants.append((True, slots[k][1], 0.0, min(s.start, other.start),
                                          max(s.end, other.end), bonus))  # fmt: skip
                     if not variants:
@@ -1579,7 +1640,7 @@ class EvidenceScorer:
                 for ok, fillers, role_phrase, start, end, slot_w in variants:
                     restated = share(prev, False) if prev is not None and ok else 0.0
                     ranged = q.wants_range and any(
-                        d.is_range for x in info.sentences if start <= x.start < end
+                        d.is_range for x in view if start <= x.start < end
                         for d in x.dates
                     )  # fmt: skip
                     many = min(1.0, len(fillers) / 8) if q.is_list else 0.0
@@ -1718,8 +1779,8 @@ class EvidenceScorer:
             return bool(fillers), frozenset(fillers), phrase
         if q.is_list and slot is not Slot.PLACE:
             fillers.update(_enumeration(s.text))  # "acting, stage speech, choreography and ..."
-        people = (
-            {t.start for run in _people(s, info.common) for t in run}
+        people = (  # a person is not a place
+            {t.text for run in _people(s, info.common) for t in run}
             if slot is Slot.PLACE
             else set()
         )
@@ -1728,15 +1789,17 @@ class EvidenceScorer:
         starts = {t.start: k for k, t in enumerate(s.toks)}
         ends = {t.end: k for k, t in enumerate(s.toks)}
         for n in s.names:
-            if people and not n.quoted and not n.is_org and n.start in people:
-                continue  # a person is not a place
             if org_only and not n.is_org:
                 # "which institution", "в каком музее": the name of one, or a name the asked-for
                 # noun stands next to ("the ensemble HasSak", "Balapan TV channels")
                 lo, hi = starts.get(n.start, -99), ends.get(n.end, -99)
                 if not any(lo - 3 <= k < lo or hi < k <= hi + 2 for k in focus_at):
                     continue
-            new = [w for w in n.words if w[:1].isupper() and is_new(w)]
+            new = [
+                w for w in n.words
+                if w[:1].isupper() and is_new(w)
+                and (n.quoted or (not _generic(w) and w not in people))
+            ]  # fmt: skip
             fillers.update(cognate_key(w) or w.lower() for w in new)
         return bool(fillers), frozenset(fillers), phrase
 
@@ -1830,10 +1893,13 @@ class EvidenceScorer:
         if e.names_missing > (0.25 if e.cand.lang == q.lang else 0.6):
             return False  # names rarely transliterate across languages ("Venice", "Венеция")
         if q.slot is Slot.ANY:
+            if e.cand.lang != q.lang:  # translated content words match poorly; names do not
+                return e.window >= 0.35 and (e.content >= 0.3 or e.names >= 0.5)
             return e.content_window >= 0.5 and e.content >= 0.3
         if e.window >= 0.3 and (e.content_window >= 0.3 or e.names >= 0.5):
             return True
         if e.cand.lang != q.lang and e.names >= 0.5 and e.window >= 0.25:
             return True  # across languages, names and numbers carry more of the match
         # the asked-for value next to its noun ("75 people") in a document about the question
-        return bool(q.focus) and e.focus_here and e.content >= 0.2 and e.doc_cov >= 0.6
+        need = 0.6 if e.cand.lang == q.lang else 0.5
+        return bool(q.focus) and e.focus_here and e.content >= 0.2 and e.doc_cov >= need

@@ -325,6 +325,8 @@ class _Worker:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, env.get("PYTHONPATH", "")) if p
         )
+        self.owner = os.getpid()
+        """The process that started the worker (a forked child must not use it)."""
         self.config_key: str | None = None
         self.busy = False
         """True while a request is unanswered (the worker cannot be reused then)."""
@@ -340,8 +342,8 @@ class _Worker:
 
     @property
     def alive(self) -> bool:
-        """True when the process runs and no request is pending."""
-        return not self.busy and self.proc.poll() is None
+        """True when the process runs, is ours, and no request is pending."""
+        return self.owner == os.getpid() and not self.busy and self.proc.poll() is None
 
     def request(self, message: object, timeout: float | None) -> Any:
         """Send one request and wait for its reply; raise :class:`_WorkerDied` or TimeoutError."""
@@ -372,6 +374,9 @@ class _Worker:
         return f"exited with status {code}"
 
     def kill(self) -> None:
+        """Stop the worker now and reap it (a worker of the parent process is left alone)."""
+        if self.owner != os.getpid():
+            return
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
@@ -381,6 +386,8 @@ class _Worker:
 
     def close(self) -> None:
         """Ask the worker to exit (end of input) and reap it."""
+        if self.owner != os.getpid():
+            return
         if self.proc.stdin is not None:
             with contextlib.suppress(OSError):
                 self.proc.stdin.close()
