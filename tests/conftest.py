@@ -226,6 +226,12 @@ def sample_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 # -- indexes over the bundled sample corpus, built once per session --------------------------
 
 
+def _sample_index(index: Path, settings: Settings) -> Path:
+    report = askculture.ingest([SAMPLE_CORPUS_DIR], index, settings=settings)
+    assert report.ok and len(report.added) == 33
+    return index
+
+
 @pytest.fixture(scope="session")
 def minilm() -> Settings:
     """Settings for the bundled English MiniLM: fast, for index mechanics."""
@@ -237,10 +243,7 @@ def minilm() -> Settings:
 @pytest.fixture(scope="session")
 def minilm_index(tmp_path_factory: pytest.TempPathFactory, minilm: Settings) -> Path:
     """The sample corpus indexed with MiniLM."""
-    index = tmp_path_factory.mktemp("minilm") / "index"
-    report = askculture.ingest([SAMPLE_CORPUS_DIR], index, settings=minilm)
-    assert report.ok and len(report.added) == 33
-    return index
+    return _sample_index(tmp_path_factory.mktemp("minilm") / "index", minilm)
 
 
 @pytest.fixture(scope="session")
@@ -254,10 +257,7 @@ def e5() -> Settings:
 @pytest.fixture(scope="session")
 def e5_index(tmp_path_factory: pytest.TempPathFactory, e5: Settings) -> Path:
     """The sample corpus indexed with the default multilingual-e5-small."""
-    index = tmp_path_factory.mktemp("e5") / "index"
-    report = askculture.ingest([SAMPLE_CORPUS_DIR], index, settings=e5)
-    assert report.ok and len(report.added) == 33
-    return index
+    return _sample_index(tmp_path_factory.mktemp("e5") / "index", e5)
 
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"

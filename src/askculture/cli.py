@@ -52,6 +52,20 @@ index_option = click.option(
 )
 
 
+def filter_options(func: F) -> F:
+    """The document filters shared by ``search`` and ``ask``."""
+    for option in reversed(
+        [
+            click.option("--since", help="Only documents dated on/after (YYYY[-MM[-DD]])."),
+            click.option("--until", help="Only documents dated on/before (YYYY[-MM[-DD]])."),
+            click.option("--lang", help="Only documents in these languages, e.g. en,ru."),
+            click.option("--source", help="Only publishers containing this text."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="askculture")
 def main() -> None:
@@ -115,10 +129,7 @@ def ingest(
 @click.argument("query")
 @index_option
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 100))
-@click.option("--since", default=None, help="Only documents dated on/after (YYYY[-MM[-DD]]).")
-@click.option("--until", default=None, help="Only documents dated on/before (YYYY[-MM[-DD]]).")
-@click.option("--lang", default=None, help="Only these languages, e.g. en,ru.")
-@click.option("--source", default=None, help="Only publishers containing this text.")
+@filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @_errors_to_messages
 def search(
@@ -188,10 +199,7 @@ def status(index_dir: Path | None, as_json: bool) -> None:
 @main.command()
 @click.argument("question")
 @index_option
-@click.option("--since", default=None, help="Only documents dated on/after (YYYY[-MM[-DD]]).")
-@click.option("--until", default=None, help="Only documents dated on/before (YYYY[-MM[-DD]]).")
-@click.option("--lang", default=None, help="Only documents in these languages, e.g. en,ru.")
-@click.option("--source", default=None, help="Only publishers containing this text.")
+@filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @_errors_to_messages
 def ask(
