@@ -188,10 +188,8 @@ def crash_trials(work: Path, trials: int, seed: int = 0) -> CrashReport:
     _run_ingest(corpus, index, env)
     set_corpus(corpus, variants[1])
     full = _run_ingest(corpus, index, env)  # calibrate: a complete ingest, 4 -> 10 files
-    set_corpus(corpus, variants[0])
-    _run_ingest(corpus, index, env)
     report = CrashReport(full_ingest_s=full)
-    current = 0
+    current = 1
     for i in range(trials):
         target = rnd.choice([v for v in range(len(variants)) if v != current])
         set_corpus(corpus, variants[target])
