@@ -2,9 +2,13 @@
 
 Run (prints tables, writes JSON)::
 
-    .venv/bin/python benchmarks/run.py            # full: sizes 1k,10k,100k; ~30-60 min on 2 cores
-    .venv/bin/python benchmarks/run.py --quick    # smoke run: small sizes, short load test
-    .venv/bin/python benchmarks/run.py --million  # also 1M chunks (long: builds a 1M HNSW index)
+    .venv/bin/python benchmarks/run.py            # full: sizes 1k,10k,100k; ~30 min on 2 cores
+    .venv/bin/python benchmarks/run.py --quick    # smoke run: small sizes, short load test (~4 min)
+    .venv/bin/python benchmarks/run.py --million  # also 1M chunks (+~20 min, several GB of RAM)
+
+    # what the figures in README "Performance" used for serving (see there why):
+    .venv/bin/python benchmarks/run.py --sections query,index,peer,load --million \
+        --torch-threads 1 --faiss-threads 1
 
 Sections (``--sections``; all by default):
 
@@ -1082,9 +1086,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__,
         epilog=(
-            "Default sizes: 1k,10k,100k (add 1M with --million: it builds a 1M-vector HNSW "
-            "index and a 1M-chunk BM25 index, about an hour and ~10 GB RAM on 2 cores). "
-            "--quick: sizes 1k,10k, 1 repeat, 5 users x 15 s, 3 crash trials, 3 s file limit."
+            "Default sizes: 1k,10k,100k (~30 min for everything on 2 cores). Add 1M with "
+            "--million: it writes a 1M-chunk index (HNSW + BM25) through IndexWriter, ~15 min to "
+            "build and ~20 min in all; its chunks have 30 words (--words-1m) because committing "
+            "1M x 100-word chunks needs more than 24 GB of RAM. --quick: sizes 1k,10k, 1 repeat, "
+            "5 users x 15 s, 3 crash trials, 3 s file limit (~4 min)."
         ),
         formatter_class=Formatter,
     )
