@@ -20,5 +20,8 @@ lint:
 	.venv/bin/ruff format --check src tests benchmarks app.py
 	.venv/bin/mypy
 
+bench: setup-dev
+	.venv/bin/python benchmarks/run.py
+
 eval:
 	.venv/bin/askculture eval ../shared/eval/dev.jsonl
