@@ -113,6 +113,9 @@ class Answer:
         abstained: True when no retrieved sentence supports an answer.
         passages: The retrieved passages, documents cited first.
         query: The question actually searched for (a follow-up resolved with its history).
+        short_answer: When the question asks for a name, date, number or place and the leading
+            quote holds it: that short answer, verbatim from the quote (else None).
+        short_answer_n: The citation number whose quote holds ``short_answer``.
     """
 
     question: str
@@ -121,6 +124,8 @@ class Answer:
     abstained: bool = False
     passages: list[Passage] = field(default_factory=list)
     query: str = ""
+    short_answer: str | None = None
+    short_answer_n: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
@@ -131,6 +136,8 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "query": self.query,
+            "short_answer": self.short_answer,
+            "short_answer_n": self.short_answer_n,
         }
 
 

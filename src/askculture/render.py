@@ -192,6 +192,7 @@ def answer_from_dict(data: Mapping[str, Any]) -> Answer:
         citations=[Citation(**c) for c in data.get("citations", [])],
         abstained=bool(data.get("abstained")),
         passages=[Passage(**p) for p in data.get("passages", [])],
+        short_answer=data.get("short_answer"), short_answer_n=data.get("short_answer_n"),
     )  # fmt: skip
 
 
