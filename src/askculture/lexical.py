@@ -13,6 +13,7 @@ import functools
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
@@ -326,6 +327,19 @@ class LexicalIndex:
             return cls(None, ids)
         bm25 = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
         return cls(bm25, ids)
+
+    @property
+    def size(self) -> int:
+        """How many chunks are indexed."""
+        return len(self.ids)
+
+    def doc_freq(self, terms: Sequence[str]) -> list[int]:
+        """How many indexed chunks hold each term (0 for terms never seen)."""
+        if self._bm25 is None:
+            return [0] * len(terms)
+        vocab = self._bm25.vocab_dict
+        indptr = self._bm25.scores["indptr"]
+        return [int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if t in vocab else 0 for t in terms]
 
     def search(
         self,

@@ -107,15 +107,33 @@ class RetrievalSettings(BaseModel):
 
 
 class AnswerSettings(BaseModel):
-    """How answers are composed from evidence."""
+    """How answers are found in the retrieved passages and composed."""
 
-    max_sentences: int = Field(3, ge=1, description="Quoted sentences in an ordinary answer.")
-    max_list_sentences: int = Field(
-        6, ge=1, description="Quoted sentences when a list is asked for."
-    )
     passages: int = Field(20, ge=1, description="Passages retrieved to look for evidence in.")
     documents: int = Field(
-        8, ge=1, description="Retrieved documents whose sentences are scored as evidence."
+        8, ge=1, description="Candidate sentences come from this many retrieved documents."
+    )
+    sentences: int = Field(
+        60,
+        ge=1,
+        description="Candidate sentences read (text signals), best passages first; the reader "
+        "embeds only the few it ranks highest.",
+    )
+    max_list_sentences: int = Field(
+        6, ge=1, description="Quoted sentences at most when a list is asked for."
+    )
+    split_compound: bool = Field(
+        True, description="Answer each part of a compound question ('Which ..., and who ...?')."
+    )
+    year_search: bool = Field(
+        True, description="A year the question names also searches that year's documents."
+    )
+    reader: Path | None = Field(
+        None,
+        description=(
+            "The reader's fitted weights (JSON written by benchmarks/fit_reader.py); None = the "
+            "weights that ship with askculture."
+        ),
     )
 
 
