@@ -1,6 +1,7 @@
 """Thumbs up/down on answers, kept in a local SQLite database.
 
-One row per rated answer: a second vote on the same answer replaces the first. Every row keeps
+One row per rated answer: a second vote on the same answer replaces the first, and taking the vote
+back removes the row (the stored state is always the state the user sees). Every row keeps
 what was asked, what was answered and which sources were cited, so that a rating can be judged
 later without the index or the chat session.
 """
@@ -148,6 +149,57 @@ class FeedbackStore:
         except sqlite3.Error as exc:
             raise ConfigError(f"cannot write to the feedback database {self.path}: {exc}") from exc
         return _record(stored)
+
+    def remove(self, answer_id: str) -> bool:
+        """Forget the rating of one answer (the user took the vote back); True if there was one.
+
+        Raises:
+            ConfigError: The database cannot be written.
+        """
+        try:
+            with self._connect() as con:
+                cur = con.execute("DELETE FROM feedback WHERE answer_id = ?", (answer_id,))
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot write to the feedback database {self.path}: {exc}") from exc
+        return cur.rowcount > 0
+
+    def comment(self, answer_id: str, text: str) -> FeedbackRecord | None:
+        """Attach (or replace) a free-text comment on a rated answer.
+
+        Args:
+            answer_id: The rated answer.
+            text: The comment (stored as given, stripped).
+
+        Returns:
+            The updated record, or None when the answer has no rating.
+
+        Raises:
+            ConfigError: The database cannot be written.
+        """
+        try:
+            with self._connect() as con:
+                con.execute(
+                    "UPDATE feedback SET comment = ?, updated = ? WHERE answer_id = ?",
+                    (text.strip(), _now(), answer_id),
+                )
+                row = con.execute(
+                    "SELECT * FROM feedback WHERE answer_id = ?", (answer_id,)
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot write to the feedback database {self.path}: {exc}") from exc
+        return _record(row) if row is not None else None
+
+    def ratings(self, answer_ids: Sequence[str]) -> dict[str, int]:
+        """The stored rating (1 or -1) of each of these answers that has one."""
+        if not answer_ids:
+            return {}
+        marks = ",".join("?" * len(answer_ids))
+        with self._connect() as con:
+            rows = con.execute(
+                f"SELECT answer_id, rating FROM feedback WHERE answer_id IN ({marks})",
+                list(answer_ids),
+            ).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
 
     def all(self) -> list[FeedbackRecord]:
         """Every stored rating, oldest first."""
