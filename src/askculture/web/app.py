@@ -191,7 +191,7 @@ def build_app(
             keep_question = question  # kept in the box, to correct
         else:
             pending = chat_messages(turns, doc_texts, m) + [
-                {"role": "user", "content": user_html(question, m)},
+                {"role": "user", "content": user_html(question)},
                 {"role": "assistant", "content": notice_html(m("chat.searching"), "pending")},
             ]
             yield "", pending, keep, keep, keep, keep, keep, keep
@@ -413,13 +413,15 @@ def build_app(
             publishers_update(m),
         ]
 
-    def open_document(payload: str, lang: str) -> tuple[Any, Any]:
+    def open_document(payload: str, turns_data: list[dict[str, Any]], lang: str) -> tuple[Any, Any]:  # noqa: E501
         m = messages(lang)
-        try:
-            data = json.loads(payload or "{}")
-            doc = engine.document(str(data["doc"]))
-            start, end = int(data.get("start", 0)), int(data.get("end", 0))
-        except (ValueError, KeyError, TypeError):
+        try:  # the button's id: ac-open-<turn id prefix>-<citation number>
+            _, _, turn_key, n = str(json.loads(payload or "{}")["source"]).split("-")
+            turn = next(t for t in load_turns(turns_data) if t.id.startswith(turn_key))
+            cited = next(c for c in turn.body["citations"] if c["n"] == int(n))
+            doc = engine.document(str(cited["doc_id"]))
+            start, end = int(cited["start"]), int(cited["end"])
+        except (ValueError, KeyError, TypeError, StopIteration):
             return keep, keep
         if doc is None:
             return gr.update(visible=True), notice_html(m("viewer.missing"), "error")
@@ -857,7 +859,7 @@ def build_app(
             [remove_report, doc_table, remove_choice, status, pubs],
             concurrency_id="documents", **private,
         )  # fmt: skip
-        open_go.click(open_document, [open_doc, lang_state], [viewer, viewer_html], **private)
+        open_go.click(open_document, [open_doc, turns_state, lang_state], [viewer, viewer_html], **private)
         viewer_close.click(lambda: gr.update(visible=False), None, viewer, **quick)
         gr_api(api_ask, api_name="ask", concurrency_id="answer")
         gr_api(api_status, api_name="status", queue=False)

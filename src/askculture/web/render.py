@@ -202,11 +202,13 @@ def source_anchor(turn_id: str, n: int) -> str:
     return f"ac-src-{turn_id[:12]}-{n}"
 
 
-def open_button(doc_id: str, start: int, end: int, m: Messages) -> str:
-    """The button that opens a document in the viewer, scrolled to ``start:end``."""
+def open_button(anchor: str, m: Messages) -> str:
+    """The button that opens the document of source ``anchor`` in the viewer (the page's
+    sanitiser keeps ids but not data attributes: the id names the turn and the citation)."""
+    button_id = anchor.replace("ac-src-", "ac-open-", 1)
     return (
-        f'<button type="button" class="ac-open" data-doc="{attr(doc_id)}" data-start="{start}" '
-        f'data-end="{end}">{esc(m("answer.open_document"))}</button>'
+        f'<button type="button" class="ac-open" id="{attr(button_id)}">'
+        f"{esc(m('answer.open_document'))}</button>"
     )
 
 
@@ -220,7 +222,7 @@ def citation_html(citation: Citation, doc_text: str | None, anchor: str, m: Mess
         + esc(flat(ctx.after))
         + ("…" if ctx.cut_after else "")
     )
-    button = open_button(citation.doc_id, citation.start, citation.end, m) if doc_text else ""
+    button = open_button(anchor, m) if doc_text else ""
     return (
         f'<div class="ac-source" id="{anchor}" tabindex="-1">'
         f'<div class="ac-source-title"><span class="ac-n">&#91;{citation.n}&#93;</span> '
@@ -233,9 +235,8 @@ def citation_html(citation: Citation, doc_text: str | None, anchor: str, m: Mess
 def cite_link(n: int, turn_id: str, m: Messages) -> str:
     """A ``[n]`` marker that jumps to (and highlights) its source card."""
     return (
-        f'<a class="ac-cite" href="#{source_anchor(turn_id, n)}" data-target="'
-        f'{source_anchor(turn_id, n)}" aria-label="{attr(m("answer.go_to_source", n=n))}">'
-        f"&#91;{n}&#93;</a>"
+        f'<a class="ac-cite" href="#{source_anchor(turn_id, n)}" '
+        f'aria-label="{attr(m("answer.go_to_source", n=n))}">&#91;{n}&#93;</a>'
     )
 
 

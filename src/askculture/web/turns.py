@@ -15,7 +15,7 @@ from askculture.errors import AskCultureError
 from askculture.web.conversations import Turn
 from askculture.web.filters import FilterError, Filters
 from askculture.web.i18n import Messages
-from askculture.web.render import answer_from_dict, answer_html, esc, notice_html, question_html
+from askculture.web.render import answer_from_dict, answer_html, notice_html, question_html
 
 DocTexts = Callable[[Answer], Mapping[str, str | None]]
 """Gives the full text of an answer's cited documents (for the quotes' context)."""
@@ -62,9 +62,7 @@ def turn_text(turn: Turn, m: Messages) -> str:
 def assistant_html(turn: Turn, doc_texts: DocTexts, m: Messages) -> str:
     """The assistant's message for a turn."""
     if turn.kind != "answer":
-        return notice_html(notice_text(turn.body, m), turn.kind).replace(
-            "<div ", f'<div data-ac-label="{esc(m("answer.message_label", text=""))}" ', 1
-        )
+        return notice_html(notice_text(turn.body, m), turn.kind)
     answer = answer_from_dict(turn.body)
     filters = Filters.from_dict(turn.filters)
     html = answer_html(
@@ -76,17 +74,16 @@ def assistant_html(turn: Turn, doc_texts: DocTexts, m: Messages) -> str:
     )
 
 
-def user_html(question: str, m: Messages) -> str:
+def user_html(question: str) -> str:
     """The user's message."""
-    label = esc(m("answer.question_label", text=""))
-    return question_html(question).replace("<div ", f'<div data-ac-label="{label}" ', 1)
+    return question_html(question)
 
 
 def chat_messages(turns: Sequence[Turn], doc_texts: DocTexts, m: Messages) -> list[dict[str, str]]:
     """The chat's messages for these turns: question, then what was shown for it."""
     out: list[dict[str, str]] = []
     for t in turns:
-        out.append({"role": "user", "content": user_html(t.question, m)})
+        out.append({"role": "user", "content": user_html(t.question)})
         out.append({"role": "assistant", "content": assistant_html(t, doc_texts, m)})
     return out
 

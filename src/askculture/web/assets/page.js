@@ -38,7 +38,7 @@
     if (cite) {
       event.preventDefault();
       event.stopPropagation();
-      const id = cite.getAttribute('data-target') || (cite.getAttribute('href') || '').slice(1);
+      const id = (cite.getAttribute('href') || '').slice(1);
       const target = document.getElementById(id);
       if (target) {
         showStart(target, 12);
@@ -54,39 +54,27 @@
       const box = document.querySelector('#ac-open-doc textarea, #ac-open-doc input');
       const go = document.querySelector('#ac-open-doc-go');
       if (!box || !go) { return; }
-      box.value = JSON.stringify({
-        doc: open.getAttribute('data-doc'),
-        start: Number(open.getAttribute('data-start')),
-        end: Number(open.getAttribute('data-end')),
-        nonce: Date.now(),
-      });
+      box.value = JSON.stringify({ source: open.id, nonce: Date.now() });
       box.dispatchEvent(new Event('input', { bubbles: true }));
       setTimeout(() => go.click(), 50);
     }
   }, true);
 
-  let answered = 0;
+  let lastReply = null;
   const fixChat = () => {
     const chat = document.getElementById('ac-chat');
     if (chat) {
-      chat.querySelectorAll('[aria-label]').forEach((el) => {
-        const label = el.getAttribute('aria-label') || '';
-        if (label.includes('<')) {
-          const inner = el.querySelector('[data-ac-label]');
-          const prefix = inner ? inner.getAttribute('data-ac-label') : '';
-          const text = (el.innerText || '').replace(/\s+/g, ' ').trim().slice(0, 300);
-          el.setAttribute('aria-label', prefix + text);
-        }
+      chat.querySelectorAll('[data-testid="bot"], [data-testid="user"]').forEach((el) => {
+        const label = (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 300);
+        if (el.getAttribute('aria-label') !== label) { el.setAttribute('aria-label', label); }
       });
       const replies = chat.querySelectorAll('.ac-answer, .ac-notice');
-      if (replies.length !== answered) {
-        const grew = replies.length > answered;
-        answered = replies.length;
-        if (grew && replies.length) {
-          const last = replies[replies.length - 1];
-          const message = last.closest('[data-testid="bot"]') || last;
-          showStart(message, 8);
-        }
+      const last = replies.length ? replies[replies.length - 1] : null;
+      if (last && last !== lastReply) {
+        lastReply = last;
+        const message = last.closest('[data-testid="bot"]') || last;
+        showStart(message, 8);
+        setTimeout(() => showStart(message, 8), 150);  // after the chat has laid it out
       }
     }
     const quote = document.getElementById('ac-doc-quote');
