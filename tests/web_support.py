@@ -98,7 +98,7 @@ def start_server(root: Path) -> Iterator[Server]:
     (extra / "2025-03-03-puppet-festival.md").write_text(XSS_DOC, encoding="utf-8")
     settings = Settings(
         app=AppSettings(
-            data_dir=root / "data", max_question_chars=1000, max_upload_mb=1, max_upload_files=3
+            data_dir=root / "data", max_question_chars=1000, max_upload_mb=1, max_upload_files=4
         )
     )
     port = free_port()

@@ -42,7 +42,7 @@ from askculture.web.turns import (
     turn_text,
     user_html,
 )
-from askculture.web.uploads import UPLOAD_SUFFIXES, accept_uploads, uploads_dir
+from askculture.web.uploads import accept_uploads, uploads_dir
 
 EXAMPLES = (
     "Who signed the roadmap with GITIS?",
@@ -535,7 +535,7 @@ def build_app(
                                 "placeholder": m("chat.placeholder"),
                             },
                         )
-                        with gr.Group(visible=False, elem_id="ac-comment") as comment_group:
+                        with gr.Column(visible=False, variant="panel", elem_id="ac-comment") as comment_group:
                             comment_box = labelled(
                                 gr.Textbox(
                                     label=en("feedback.comment_label"),
@@ -724,7 +724,6 @@ def build_app(
                     upload = labelled(
                         gr.File(
                             file_count="multiple",
-                            file_types=sorted(UPLOAD_SUFFIXES),
                             label=en("docs.upload_label", **limits),
                             elem_id="ac-upload",
                         ),

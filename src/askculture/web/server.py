@@ -25,6 +25,9 @@ from askculture.web.engine import ChatEngine, log
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 CACHE_DIR = "web-cache"
+UPLOAD_HARD_LIMIT = 4
+"""The web server refuses uploads this many times larger than ``app.max_upload_mb`` outright;
+smaller ones reach the chat, which names each file it rejects and why."""
 """The web server's own upload cache, inside the data folder."""
 
 
@@ -139,7 +142,7 @@ def serve(
             auth_message="askculture: please log in." if opts.auth else None,
             prevent_thread_lock=not block, quiet=quiet, share=False, ssr_mode=False,
             footer_links=["api"], theme=theme(), css=CSS, head=HEAD, show_error=True,
-            max_file_size=f"{settings.app.max_upload_mb:g}mb",
+            max_file_size=f"{UPLOAD_HARD_LIMIT * settings.app.max_upload_mb:g}mb",
         )  # fmt: skip
     except OSError as exc:
         raise ConfigError(f"cannot listen on {opts.host}:{opts.port}: {exc}") from exc

@@ -65,13 +65,10 @@ def assistant_html(turn: Turn, doc_texts: DocTexts, m: Messages) -> str:
         return notice_html(notice_text(turn.body, m), turn.kind)
     answer = answer_from_dict(turn.body)
     filters = Filters.from_dict(turn.filters)
-    html = answer_html(
+    return answer_html(
         answer, doc_texts(answer), turn_id=turn.id,
         filters_text=filters.describe(m) if filters.active else None, m=m,
     )  # fmt: skip
-    return html.replace(
-        "<div ", f'<div data-ac-label="{esc(m("answer.message_label", text=""))}" ', 1
-    )
 
 
 def user_html(question: str) -> str:
