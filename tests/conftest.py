@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import web_support
 
 import askculture
+import web_support
 from askculture.settings import SAMPLE_CORPUS_DIR, Settings
 
 if TYPE_CHECKING:

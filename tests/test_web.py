@@ -16,6 +16,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from click.testing import CliRunner
 from pydantic import SecretStr
+
+from askculture.answering import Answer, Citation
+from askculture.cli import main as cli_main
+from askculture.errors import ConfigError
+from askculture.retrieval import Passage
+from askculture.settings import SAMPLE_CORPUS_DIR, AppSettings, Settings
+from askculture.web import EXAMPLES, ChatEngine, check_port, launch_options, serve
+from askculture.web.export import answer_markdown
+from askculture.web.filters import Filters, make_filters
+from askculture.web.i18n import Messages
+from askculture.web.render import answer_html, esc, quote_context, safe_url, status_html
 from web_support import (
     REPO,
     SEED,
@@ -30,17 +41,6 @@ from web_support import (
     is_subcommission_2025,
     screenshot,
 )
-
-from askculture.answering import Answer, Citation
-from askculture.cli import main as cli_main
-from askculture.errors import ConfigError
-from askculture.retrieval import Passage
-from askculture.settings import SAMPLE_CORPUS_DIR, AppSettings, Settings
-from askculture.web import EXAMPLES, ChatEngine, check_port, launch_options, serve
-from askculture.web.export import answer_markdown
-from askculture.web.filters import Filters, make_filters
-from askculture.web.i18n import Messages
-from askculture.web.render import answer_html, esc, quote_context, safe_url, status_html
 
 if TYPE_CHECKING:
     from gradio_client import Client

@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from askculture.answering import ask
+from askculture.web.conversations import Turn
+from askculture.web.i18n import catalogues, negotiate
+from askculture.web.publishers import group_publishers, publisher_names
+from askculture.web.uploads import safe_name
 from web_support import (
     SEED,
     XSS_QUESTION,
@@ -26,12 +32,6 @@ from web_support import (
     toast_texts,
     wait_until,
 )
-
-from askculture.answering import ask
-from askculture.web.conversations import Turn
-from askculture.web.i18n import catalogues, negotiate
-from askculture.web.publishers import group_publishers, publisher_names
-from askculture.web.uploads import safe_name
 
 if TYPE_CHECKING:
     from gradio_client import Client
@@ -301,7 +301,9 @@ def test_bug_11_accessible_names_and_a_highlight_that_is_not_colour_only(tab: Ta
     assert labels and all("<" not in x for x in labels), labels
     assert any(x.startswith("As a result of the meeting") for x in labels), labels  # its text
     mark = answer.locator("mark.ac-quote").first
-    style = mark.evaluate("m => getComputedStyle(m).textDecorationLine + ' ' + getComputedStyle(m).outlineStyle")  # noqa: E501
+    style = mark.evaluate(
+        "m => getComputedStyle(m).textDecorationLine + ' ' + getComputedStyle(m).outlineStyle"
+    )
     assert "underline" in style, style
     cue = answer.locator(".ac-source").first.locator(".ac-sr").first
     assert cue.inner_text().strip() == "Quoted sentence:"
@@ -432,7 +434,9 @@ def test_documents_are_added_from_the_browser_and_removed(
       new MutationObserver(() => { if (document.querySelector('#ac-upload-report progress'))
         { window.__sawProgress = true; } }).observe(document.body,
         {childList: true, subtree: true}); }""")
-    page.set_input_files("#ac-upload input[type='file']", [str(good), str(memo), str(wrong), str(big)])  # noqa: E501
+    page.set_input_files(
+        "#ac-upload input[type='file']", [str(good), str(memo), str(wrong), str(big)]
+    )
     page.wait_for_timeout(1500)
     page.click("#ac-upload-go")
     report = page.locator("#ac-upload-report")

@@ -65,13 +65,11 @@ browser_test = pytest.mark.skipif(
 )
 
 
-
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
 
 
 @dataclass
@@ -228,8 +226,6 @@ def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     path = OUTPUT_DIR / name
     page.screenshot(path=str(path), full_page=full_page)
     return path
-
-
 
 
 def wait_until(check: Any, timeout: float = 15.0, step: float = 0.2) -> Any:

@@ -65,9 +65,9 @@ LOAD_JS = """() => {
   }
   return [localStorage.getItem('askculture-lang') || '', id];
 }"""
-SET_LANG_JS = """(lang, chosen) => {
+SET_LANG_JS = """(lang) => {
   document.documentElement.lang = lang;
-  if (chosen) { localStorage.setItem('askculture-lang', lang); }
+  localStorage.setItem('askculture-lang', lang);
 }"""
 COPY_JS = """async (md) => {
   if (!md) { return; }
@@ -82,7 +82,18 @@ Labels = Callable[[Messages], dict[str, Any]]
 
 def header_html(m: Messages) -> str:
     """The page's title and what the tool does."""
-    return f'<div class="ac-header"><div><h1>askculture</h1><p>{esc(m("header.tagline"))}</p></div></div>'
+    tagline = esc(m("header.tagline"))
+    return f'<div class="ac-header"><div><h1>askculture</h1><p>{tagline}</p></div></div>'
+
+
+def try_html(m: Messages) -> str:
+    """The word before the example questions."""
+    return f'<span class="ac-try">{esc(m("examples.label"))}</span>'
+
+
+def side_title(text: str) -> str:
+    """A panel's title."""
+    return f'<div class="ac-side-title">{esc(text)}</div>'
 
 
 def build_app(
@@ -190,7 +201,8 @@ def build_app(
             turn = Turn(question, "refused", notice_body(exc))
             keep_question = question  # kept in the box, to correct
         else:
-            pending = chat_messages(turns, doc_texts, m) + [
+            pending = [
+                *chat_messages(turns, doc_texts, m),
                 {"role": "user", "content": user_html(question)},
                 {"role": "assistant", "content": notice_html(m("chat.searching"), "pending")},
             ]
@@ -413,7 +425,7 @@ def build_app(
             publishers_update(m),
         ]
 
-    def open_document(payload: str, turns_data: list[dict[str, Any]], lang: str) -> tuple[Any, Any]:  # noqa: E501
+    def open_document(payload: str, turns_data: list[dict[str, Any]], lang: str) -> tuple[Any, Any]:
         m = messages(lang)
         try:  # the button's id: ac-open-<turn id prefix>-<citation number>
             _, _, turn_key, n = str(json.loads(payload or "{}")["source"]).split("-")
@@ -468,7 +480,7 @@ def build_app(
         comment_target = gr.State(None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=4):
-                header = labelled(gr.HTML(header_html(en)), lambda m: {"value": header_html(m)})
+                labelled(gr.HTML(header_html(en)), lambda m: {"value": header_html(m)})
             with gr.Column(scale=1, min_width=260):
                 ui_lang = labelled(
                     gr.Radio(
@@ -486,10 +498,8 @@ def build_app(
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=220, elem_id="ac-conv-col"):
                         labelled(
-                            gr.HTML(f'<div class="ac-side-title">{esc(en("conv.title"))}</div>'),
-                            lambda m: {
-                                "value": f'<div class="ac-side-title">{esc(m("conv.title"))}</div>'
-                            },
+                            gr.HTML(side_title(en("conv.title"))),
+                            lambda m: {"value": side_title(m("conv.title"))},
                         )
                         new_chat = labelled(
                             gr.Button(
@@ -535,7 +545,9 @@ def build_app(
                                 "placeholder": m("chat.placeholder"),
                             },
                         )
-                        with gr.Column(visible=False, variant="panel", elem_id="ac-comment") as comment_group:
+                        with gr.Column(
+                            visible=False, variant="panel", elem_id="ac-comment"
+                        ) as comment_group:
                             comment_box = labelled(
                                 gr.Textbox(
                                     label=en("feedback.comment_label"),
@@ -590,12 +602,10 @@ def build_app(
                         with gr.Row(elem_id="ac-examples"):
                             labelled(
                                 gr.HTML(
-                                    f'<span class="ac-try">{esc(en("examples.label"))}</span>',
+                                    try_html(en),
                                     elem_classes=["ac-try"],
                                 ),
-                                lambda m: {
-                                    "value": f'<span class="ac-try">{esc(m("examples.label"))}</span>'
-                                },
+                                lambda m: {"value": try_html(m)},
                             )
                             examples = [
                                 gr.Button(q, size="sm", elem_classes=["ac-example"])
@@ -604,12 +614,8 @@ def build_app(
                     with gr.Column(scale=2, min_width=300, elem_id="ac-side"):
                         with gr.Column(variant="panel", elem_id="ac-filters"):
                             labelled(
-                                gr.HTML(
-                                    f'<div class="ac-side-title">{esc(en("filters.title"))}</div>'
-                                ),
-                                lambda m: {
-                                    "value": f'<div class="ac-side-title">{esc(m("filters.title"))}</div>'
-                                },
+                                gr.HTML(side_title(en("filters.title"))),
+                                lambda m: {"value": side_title(m("filters.title"))},
                             )
                             with gr.Row():
                                 date_from = labelled(
@@ -667,12 +673,8 @@ def build_app(
                             )
                         with gr.Column(variant="panel", elem_id="ac-export"):
                             labelled(
-                                gr.HTML(
-                                    f'<div class="ac-side-title">{esc(en("export.title"))}</div>'
-                                ),
-                                lambda m: {
-                                    "value": f'<div class="ac-side-title">{esc(m("export.title"))}</div>'
-                                },
+                                gr.HTML(side_title(en("export.title"))),
+                                lambda m: {"value": side_title(m("export.title"))},
                             )
                             export_choice = labelled(
                                 gr.Dropdown(
@@ -712,10 +714,8 @@ def build_app(
                 labelled(docs_tab, lambda m: {"label": m("tab.documents")})
                 with gr.Column(variant="panel", visible=allow_uploads, elem_id="ac-add-docs"):
                     labelled(
-                        gr.HTML(f'<div class="ac-side-title">{esc(en("docs.add_title"))}</div>'),
-                        lambda m: {
-                            "value": f'<div class="ac-side-title">{esc(m("docs.add_title"))}</div>'
-                        },
+                        gr.HTML(side_title(en("docs.add_title"))),
+                        lambda m: {"value": side_title(m("docs.add_title"))},
                     )
                     limits = {
                         "count": settings.app.max_upload_files,
@@ -762,8 +762,8 @@ def build_app(
                         lambda m: {"value": notice_html(m("docs.disabled"))},
                     )
                 labelled(
-                    gr.HTML(f'<div class="ac-side-title">{esc(en("docs.title"))}</div>'),
-                    lambda m: {"value": f'<div class="ac-side-title">{esc(m("docs.title"))}</div>'},
+                    gr.HTML(side_title(en("docs.title"))),
+                    lambda m: {"value": side_title(m("docs.title"))},
                 )
                 doc_count = gr.HTML("", elem_id="ac-doc-count")
                 doc_table = gr.Dataframe(
@@ -843,7 +843,7 @@ def build_app(
             None,
             [lang_state],
             None,
-            js="(l) => { document.documentElement.lang = l; localStorage.setItem('askculture-lang', l); }",
+            js=SET_LANG_JS,
             **private,
         )
         docs_out = [doc_count, doc_table, remove_choice]
@@ -858,7 +858,9 @@ def build_app(
             [remove_report, doc_table, remove_choice, status, pubs],
             concurrency_id="documents", **private,
         )  # fmt: skip
-        open_go.click(open_document, [open_doc, turns_state, lang_state], [viewer, viewer_html], **private)
+        open_go.click(
+            open_document, [open_doc, turns_state, lang_state], [viewer, viewer_html], **private
+        )
         viewer_close.click(lambda: gr.update(visible=False), None, viewer, **quick)
         gr_api(api_ask, api_name="ask", concurrency_id="answer")
         gr_api(api_status, api_name="status", queue=False)
