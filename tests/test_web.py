@@ -517,27 +517,6 @@ def test_browser_refuses_questions_over_the_limit(tab: Tab) -> None:
 
 @pytest.mark.browser
 @browser_test
-def test_browser_feedback_is_stored_with_question_answer_and_sources(
-    tab: Tab, server: Server
-) -> None:
-    page = tab.page
-    question = "Кто возглавил заседание подкомиссии в Москве в октябре 2025 года?"
-    ask_in_page(page, question)
-    page.locator("#ac-chat button[aria-label='Dislike']").last.click()
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        records = [r for r in server.feedback.all() if r.question == question]
-        if records:
-            break
-        time.sleep(0.2)
-    assert records, "no feedback row was written"
-    record = records[-1]
-    assert record.rating == -1 and "[1]" in record.answer
-    assert record.sources and record.sources[0]["quote"] and record.sources[0]["url"]
-
-
-@pytest.mark.browser
-@browser_test
 def test_browser_exports_the_answer_as_markdown(tab: Tab, tmp_path: Path) -> None:
     page = tab.page
     answer = ask_in_page(page, SEED)

@@ -6,7 +6,6 @@ Each ``test_bug_N_...`` failed before its fix. The server and the browser are th
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -517,4 +516,5 @@ def test_thumbs_down_asks_for_a_comment_and_keeps_it(tab: Tab, server: Server) -
     turn_id = wait_until(lambda: _last_turn_id(server), 10)
     record = wait_until(lambda: (r := stores(server).feedback.get(turn_id)) and r.comment and r, 10)
     assert record and record.rating == -1 and record.comment == comment
-    assert json.loads(json.dumps(record.sources))[0]["quote"]
+    assert record.question == RU_QUESTION and "[1]" in record.answer  # what was asked and shown
+    assert record.sources and record.sources[0]["quote"] and record.sources[0]["url"]

@@ -206,12 +206,18 @@ def ask_in_page(
     page: Page, question: str | None = None, *, click: Locator | None = None
 ) -> Locator:
     """Ask (type + Enter, or click a button) and return the new reply once it is there."""
+    from playwright.sync_api import expect
+
+    page.wait_for_function("!document.querySelector('#ac-chat .ac-pending')")
+    page.wait_for_timeout(200)  # the previous answer's last updates (the cleared box) land
     before = replies(page).count()
     if click is not None:
         click.click()
     else:
-        page.fill("#ac-question textarea", question or "")
-        page.press("#ac-question textarea", "Enter")
+        box = page.locator("#ac-question textarea")
+        box.fill(question or "")
+        expect(box).to_have_value(question or "")
+        box.press("Enter")
     page.wait_for_function(
         "n => document.querySelectorAll('#ac-chat .ac-answer, "
         "#ac-chat .ac-notice:not(.ac-pending)').length > n",

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from askculture.errors import ConfigError
+from askculture.localdb import LocalDatabase
 
 FEEDBACK_FILE = "feedback.sqlite"
 """Name of the database inside the data directory."""
@@ -66,7 +63,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class FeedbackStore:
+class FeedbackStore(LocalDatabase):
     """Ratings in ``<data_dir>/feedback.sqlite``; safe to share between threads.
 
     Args:
@@ -76,27 +73,9 @@ class FeedbackStore:
         ConfigError: The database cannot be created or opened.
     """
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as con:
-                con.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"cannot open the feedback database {self.path}: {exc}") from exc
-
-    @classmethod
-    def in_dir(cls, data_dir: str | Path) -> FeedbackStore:
-        """The store in a data directory (``settings.app.data_dir``)."""
-        return cls(Path(data_dir) / FEEDBACK_FILE)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, closing(sqlite3.connect(self.path, timeout=10)) as con:
-            con.row_factory = sqlite3.Row
-            with con:  # commit on success, roll back on error
-                yield con
+    FILE = FEEDBACK_FILE
+    SCHEMA = SCHEMA
+    WHAT = "feedback"
 
     def record(
         self,
@@ -134,20 +113,17 @@ class FeedbackStore:
             json.dumps(list(sources), ensure_ascii=False, default=str),
             json.dumps(dict(filters or {}), ensure_ascii=False, default=str), comment,
         )  # fmt: skip
-        try:
-            with self._connect() as con:
-                con.execute(
-                    "INSERT INTO feedback (answer_id, created, updated, rating, question, answer,"
-                    " abstained, sources, filters, comment) VALUES (?,?,?,?,?,?,?,?,?,?)"
-                    " ON CONFLICT(answer_id) DO UPDATE SET updated = excluded.updated,"
-                    " rating = excluded.rating, comment = COALESCE(excluded.comment, comment)",
-                    row,
-                )
-                stored = con.execute(
-                    "SELECT * FROM feedback WHERE answer_id = ?", (answer_id,)
-                ).fetchone()
-        except sqlite3.Error as exc:
-            raise ConfigError(f"cannot write to the feedback database {self.path}: {exc}") from exc
+        with self._writing() as con:
+            con.execute(
+                "INSERT INTO feedback (answer_id, created, updated, rating, question, answer,"
+                " abstained, sources, filters, comment) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(answer_id) DO UPDATE SET updated = excluded.updated,"
+                " rating = excluded.rating, comment = COALESCE(excluded.comment, comment)",
+                row,
+            )
+            stored = con.execute(
+                "SELECT * FROM feedback WHERE answer_id = ?", (answer_id,)
+            ).fetchone()
         return _record(stored)
 
     def remove(self, answer_id: str) -> bool:
@@ -156,11 +132,8 @@ class FeedbackStore:
         Raises:
             ConfigError: The database cannot be written.
         """
-        try:
-            with self._connect() as con:
-                cur = con.execute("DELETE FROM feedback WHERE answer_id = ?", (answer_id,))
-        except sqlite3.Error as exc:
-            raise ConfigError(f"cannot write to the feedback database {self.path}: {exc}") from exc
+        with self._writing() as con:
+            cur = con.execute("DELETE FROM feedback WHERE answer_id = ?", (answer_id,))
         return cur.rowcount > 0
 
     def comment(self, answer_id: str, text: str) -> FeedbackRecord | None:
@@ -176,17 +149,12 @@ class FeedbackStore:
         Raises:
             ConfigError: The database cannot be written.
         """
-        try:
-            with self._connect() as con:
-                con.execute(
-                    "UPDATE feedback SET comment = ?, updated = ? WHERE answer_id = ?",
-                    (text.strip(), _now(), answer_id),
-                )
-                row = con.execute(
-                    "SELECT * FROM feedback WHERE answer_id = ?", (answer_id,)
-                ).fetchone()
-        except sqlite3.Error as exc:
-            raise ConfigError(f"cannot write to the feedback database {self.path}: {exc}") from exc
+        with self._writing() as con:
+            con.execute(
+                "UPDATE feedback SET comment = ?, updated = ? WHERE answer_id = ?",
+                (text.strip(), _now(), answer_id),
+            )
+            row = con.execute("SELECT * FROM feedback WHERE answer_id = ?", (answer_id,)).fetchone()
         return _record(row) if row is not None else None
 
     def ratings(self, answer_ids: Sequence[str]) -> dict[str, int]:

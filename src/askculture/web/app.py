@@ -8,8 +8,7 @@ browser). Everything shown that comes from a document or a user is escaped by :m
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -20,16 +19,17 @@ from gradio.events import api as gr_api
 from askculture.errors import AskCultureError, ConfigError
 from askculture.feedback import FeedbackStore
 from askculture.web.conversations import ConversationStore, Turn, valid_browser_id
+from askculture.web.documents_page import DocumentsPage
 from askculture.web.engine import ChatEngine, log
 from askculture.web.export import answer_markdown, export_file
 from askculture.web.filters import LANGUAGE_NAMES, FilterError, Filters, filters_html, make_filters
-from askculture.web.i18n import Messages, languages, messages, negotiate, supported
+from askculture.web.i18n import Messages, messages, negotiate, supported
+from askculture.web.layout import EXAMPLES, Localized, layout
 from askculture.web.publishers import choices as publisher_choices
 from askculture.web.render import (
     answer_from_dict,
     answer_json,
     document_html,
-    esc,
     meta_line,
     notice_html,
     status_html,
@@ -42,13 +42,7 @@ from askculture.web.turns import (
     turn_text,
     user_html,
 )
-from askculture.web.uploads import accept_uploads, uploads_dir
 
-EXAMPLES = (
-    "Who signed the roadmap with GITIS?",
-    "Кто возглавил заседание подкомиссии в Москве в октябре 2025 года?",
-    "Жүргенов академиясы қай институтпен жол картасына қол қойды?",
-)
 HISTORY_TURNS = 4
 """Earlier turns passed to the answerer for follow-up questions."""
 
@@ -77,24 +71,6 @@ COPY_JS = """async (md) => {
   }
 }"""
 
-Labels = Callable[[Messages], dict[str, Any]]
-
-
-def header_html(m: Messages) -> str:
-    """The page's title and what the tool does."""
-    tagline = esc(m("header.tagline"))
-    return f'<div class="ac-header"><div><h1>askculture</h1><p>{tagline}</p></div></div>'
-
-
-def try_html(m: Messages) -> str:
-    """The word before the example questions."""
-    return f'<span class="ac-try">{esc(m("examples.label"))}</span>'
-
-
-def side_title(text: str) -> str:
-    """A panel's title."""
-    return f'<div class="ac-side-title">{esc(text)}</div>'
-
 
 def build_app(
     engine: ChatEngine,
@@ -117,14 +93,6 @@ def build_app(
     convs = conversations or ConversationStore.in_dir(data_dir)
     max_chars = settings.app.max_question_chars
     keep = gr.skip()
-    labels: list[tuple[Any, Labels]] = []
-
-    def labelled(component: Any, make: Labels) -> Any:
-        labels.append((component, make))
-        return component
-
-    def relabel(m: Messages) -> list[Any]:
-        return [gr.update(**make(m)) for _, make in labels]
 
     def doc_texts(answer: Any) -> dict[str, str | None]:
         return engine.document_texts(answer)
@@ -295,136 +263,6 @@ def build_app(
         busy = st.phase in {"starting", "building", "loading"}
         return status_html(st.to_dict(), m), pubs, gr.Timer(active=busy)
 
-    def page(
-        m: Messages,
-        turns: list[Turn],
-        conv: str | None,
-        browser: str,
-        filter_values: tuple[Any, ...],
-    ) -> list[Any]:
-        return [
-            m.lang, gr.update(value=m.lang), status_html(engine.status().to_dict(), m),
-            publishers_update(m), filters_html(m, *filter_values),
-            *conversation_outputs(turns, conv, browser, m), *relabel(m),
-        ]  # fmt: skip
-
-    def on_load(stored: str, browser: str, request: gr.Request) -> list[Any]:
-        header = request.headers.get("accept-language") if request is not None else None
-        m = messages(supported(stored) or negotiate(header))
-        browser = browser if valid_browser_id(browser) else ""
-        recent = convs.of_browser(browser) if browser else []
-        conv = recent[0].id if recent else None
-        turns = convs.turns(browser, conv) if conv else []
-        return [browser, *page(m, turns, conv, browser, ("", "", list(LANGUAGE_NAMES), []))]
-
-    def switch_language(
-        lang: str,
-        turns_data: list[dict[str, Any]],
-        conv: str | None,
-        browser: str,
-        *filter_values: Any,
-    ) -> list[Any]:
-        return page(messages(lang), load_turns(turns_data), conv, browser, filter_values)
-
-    # -- documents -----------------------------------------------------------------------------
-    def documents_table(m: Messages) -> dict[str, Any]:
-        rows = [
-            [d.title, d.date or "", LANGUAGE_NAMES.get(d.lang or "", d.lang or ""),
-             d.source or "", Path(d.path).name]
-            for d in engine.documents()
-        ]  # fmt: skip
-        headers = [m(f"docs.col_{k}") for k in ("title", "date", "lang", "publisher", "file")]
-        return {"headers": headers, "data": rows or [[""] * 5]}
-
-    def documents_outputs(m: Messages) -> list[Any]:
-        docs = engine.documents()
-        remove = [(f"{d.title} · {d.date or '—'} · {Path(d.path).name}", d.id) for d in docs]
-        return [
-            f'<div class="ac-doc-count">{esc(m("docs.count", n=len(docs)))}</div>',
-            gr.update(value=documents_table(m), headers=documents_table(m)["headers"]),
-            gr.update(choices=remove, value=None),
-        ]
-
-    def show_documents(lang: str) -> list[Any]:
-        return documents_outputs(messages(lang))
-
-    def add_documents(uploaded: list[Any] | None, lang: str) -> Iterator[tuple[Any, ...]]:
-        m = messages(lang)
-        if not allow_uploads:
-            yield notice_html(m("docs.disabled"), "refused"), keep, keep, keep, keep, keep
-            return
-        items = [
-            (Path(getattr(f, "orig_name", None) or str(f)).name, Path(str(f)))
-            for f in uploaded or []
-        ]
-        if not items:
-            yield notice_html(m("docs.nothing"), "refused"), keep, keep, keep, keep, keep
-            return
-        accepted = accept_uploads(
-            items, data_dir, max_mb=settings.app.max_upload_mb,
-            max_files=settings.app.max_upload_files,
-        )  # fmt: skip
-        rejected = [(r.name, m(r.key, **r.values)) for r in accepted.rejected]
-        state: dict[str, Any] = {"done": 0, "total": len(accepted.paths), "current": ""}
-        result: dict[str, Any] = {}
-
-        def progress(done: int, total: int, path: str) -> None:
-            state.update(done=done, total=total, current=Path(path).name if path else "")
-
-        def work() -> None:
-            try:
-                result["report"] = engine.add_files(accepted.paths, progress)
-            except AskCultureError as exc:
-                result["error"] = exc
-
-        if accepted.paths:
-            worker = threading.Thread(target=work, name="askculture-upload", daemon=True)
-            worker.start()
-            while worker.is_alive():
-                yield upload_html(m, state, rejected, None), keep, keep, keep, keep, keep
-                worker.join(0.3)
-        report = result.get("report")
-        if report is not None:
-            rejected += [(Path(s.path).name, s.reason) for s in report.skipped]
-            for s in report.skipped:  # a file the index refused is not kept either
-                skipped = uploads_dir(data_dir) / Path(s.path).name
-                if skipped.is_file():
-                    skipped.unlink()
-        error = result.get("error")
-        final = upload_html(m, state, rejected, report, error)
-        st = engine.status()
-        yield (
-            final, gr.update(value=None), *documents_outputs(m)[1:],
-            status_html(st.to_dict(), m), publishers_update(m),
-        )  # fmt: skip
-
-    def remove_document(doc_id: str | None, lang: str) -> list[Any]:
-        m = messages(lang)
-        if not allow_uploads:
-            return [notice_html(m("docs.disabled"), "refused"), keep, keep, keep, keep]
-        if not doc_id:
-            return [notice_html(m("docs.remove_pick"), "refused"), keep, keep, keep, keep]
-        doc = engine.document(doc_id)
-        try:
-            paths = engine.remove([doc_id], delete_under=uploads_dir(data_dir))
-        except AskCultureError as exc:
-            return [
-                notice_html(m("docs.remove_failed", error=exc), "error"),
-                keep,
-                keep,
-                keep,
-                keep,
-            ]
-        title = f"“{doc.title}”" if doc else doc_id
-        text = m("docs.removed", title=title, n=len(paths))
-        st = engine.status()
-        return [
-            notice_html(text, "info"),
-            *documents_outputs(m)[1:],
-            status_html(st.to_dict(), m),
-            publishers_update(m),
-        ]
-
     def open_document(payload: str, turns_data: list[dict[str, Any]], lang: str) -> tuple[Any, Any]:
         m = messages(lang)
         try:  # the button's id: ac-open-<turn id prefix>-<citation number>
@@ -470,435 +308,120 @@ def build_app(
         """Whether the index is ready (phase, progress) and what it holds."""
         return engine.status().to_dict()
 
-    en = Messages()
     with gr.Blocks(title="askculture", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
-        # hidden boxes, not gr.State: the browser's script reads and fills them
-        lang_state = gr.Textbox("en", elem_id="ac-lang-code", elem_classes=["ac-hidden"])
-        browser_state = gr.Textbox("", elem_id="ac-browser", elem_classes=["ac-hidden"])
-        conv_state = gr.State(None)
-        turns_state = gr.State([])
-        comment_target = gr.State(None)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=4):
-                labelled(gr.HTML(header_html(en)), lambda m: {"value": header_html(m)})
-            with gr.Column(scale=1, min_width=260):
-                ui_lang = labelled(
-                    gr.Radio(
-                        [(name, code) for code, name in languages().items()],
-                        value="en",
-                        label=en("ui.language"),
-                        elem_id="ac-ui-lang",
-                    ),
-                    lambda m: {"label": m("ui.language")},
-                )
-        status = gr.HTML(status_html(engine.status().to_dict()), elem_id="ac-status")
-        with gr.Tabs(elem_id="ac-tabs"):
-            with gr.Tab(en("tab.chat"), id="chat", elem_id="ac-tab-chat") as chat_tab:
-                labelled(chat_tab, lambda m: {"label": m("tab.chat")})
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=1, min_width=220, elem_id="ac-conv-col"):
-                        labelled(
-                            gr.HTML(side_title(en("conv.title"))),
-                            lambda m: {"value": side_title(m("conv.title"))},
-                        )
-                        new_chat = labelled(
-                            gr.Button(
-                                en("conv.new"), size="sm", variant="primary", elem_id="ac-new"
-                            ),
-                            lambda m: {"value": m("conv.new")},
-                        )
-                        conv_list = labelled(
-                            gr.Radio(
-                                [],
-                                label=en("conv.title"),
-                                show_label=False,
-                                elem_id="ac-conversations",
-                            ),
-                            lambda m: {"label": m("conv.title")},
-                        )
-                        delete_conv = labelled(
-                            gr.Button(
-                                en("conv.delete"),
-                                size="sm",
-                                variant="stop",
-                                elem_id="ac-delete-conv",
-                            ),
-                            lambda m: {"value": m("conv.delete")},
-                        )
-                    with gr.Column(scale=4, min_width=480):
-                        chatbot = labelled(
-                            gr.Chatbot(
-                                label=en("chat.label"),
-                                show_label=False,
-                                elem_id="ac-chat",
-                                height="60vh",
-                                min_height=360,
-                                latex_delimiters=[],
-                                sanitize_html=True,
-                                buttons=[],
-                                layout="panel",
-                                autoscroll=False,
-                                placeholder=en("chat.placeholder"),
-                            ),
-                            lambda m: {
-                                "label": m("chat.label"),
-                                "placeholder": m("chat.placeholder"),
-                            },
-                        )
-                        with gr.Column(
-                            visible=False, variant="panel", elem_id="ac-comment"
-                        ) as comment_group:
-                            comment_box = labelled(
-                                gr.Textbox(
-                                    label=en("feedback.comment_label"),
-                                    lines=2,
-                                    max_lines=6,
-                                    placeholder=en("feedback.comment_placeholder"),
-                                    elem_id="ac-comment-text",
-                                ),
-                                lambda m: {
-                                    "label": m("feedback.comment_label"),
-                                    "placeholder": m("feedback.comment_placeholder"),
-                                },
-                            )
-                            comment_send = labelled(
-                                gr.Button(
-                                    en("feedback.comment_send"),
-                                    size="sm",
-                                    elem_id="ac-comment-send",
-                                ),
-                                lambda m: {"value": m("feedback.comment_send")},
-                            )
-                        with gr.Row(equal_height=True):
-                            question = labelled(
-                                gr.Textbox(
-                                    label=en("question.label"),
-                                    show_label=False,
-                                    lines=1,
-                                    max_lines=6,
-                                    scale=6,
-                                    elem_id="ac-question",
-                                    autofocus=True,
-                                    placeholder=en("question.placeholder", max=f"{max_chars:,}"),
-                                ),
-                                lambda m: {
-                                    "label": m("question.label"),
-                                    "placeholder": m("question.placeholder", max=f"{max_chars:,}"),
-                                },
-                            )
-                            ask_btn = labelled(
-                                gr.Button(
-                                    en("ask.button"),
-                                    variant="primary",
-                                    scale=0,
-                                    min_width=90,
-                                    elem_id="ac-ask",
-                                ),
-                                lambda m: {"value": m("ask.button")},
-                            )
-                        filter_summary = gr.HTML(
-                            filters_html(en, "", "", [], []), elem_id="ac-filter-line"
-                        )
-                        with gr.Row(elem_id="ac-examples"):
-                            labelled(
-                                gr.HTML(
-                                    try_html(en),
-                                    elem_classes=["ac-try"],
-                                ),
-                                lambda m: {"value": try_html(m)},
-                            )
-                            examples = [
-                                gr.Button(q, size="sm", elem_classes=["ac-example"])
-                                for q in EXAMPLES
-                            ]
-                    with gr.Column(scale=2, min_width=300, elem_id="ac-side"):
-                        with gr.Column(variant="panel", elem_id="ac-filters"):
-                            labelled(
-                                gr.HTML(side_title(en("filters.title"))),
-                                lambda m: {"value": side_title(m("filters.title"))},
-                            )
-                            with gr.Row():
-                                date_from = labelled(
-                                    gr.Textbox(
-                                        label=en("filters.from"),
-                                        placeholder=en("filters.from_placeholder"),
-                                        elem_id="ac-date-from",
-                                    ),
-                                    lambda m: {
-                                        "label": m("filters.from"),
-                                        "placeholder": m("filters.from_placeholder"),
-                                    },
-                                )
-                                date_to = labelled(
-                                    gr.Textbox(
-                                        label=en("filters.to"),
-                                        placeholder=en("filters.to_placeholder"),
-                                        elem_id="ac-date-to",
-                                    ),
-                                    lambda m: {
-                                        "label": m("filters.to"),
-                                        "placeholder": m("filters.to_placeholder"),
-                                    },
-                                )
-                            langs = labelled(
-                                gr.CheckboxGroup(
-                                    [(name, code) for code, name in LANGUAGE_NAMES.items()],
-                                    value=list(LANGUAGE_NAMES),
-                                    label=en("filters.languages"),
-                                    info=en("filters.languages_info"),
-                                    elem_id="ac-langs",
-                                ),
-                                lambda m: {
-                                    "label": m("filters.languages"),
-                                    "info": m("filters.languages_info"),
-                                },
-                            )
-                            pubs = labelled(
-                                gr.Dropdown(
-                                    choices=[],
-                                    value=[],
-                                    multiselect=True,
-                                    label=en("filters.publishers"),
-                                    info=en("filters.publishers_info"),
-                                    elem_id="ac-publishers",
-                                ),
-                                lambda m: {
-                                    "label": m("filters.publishers"),
-                                    "info": m("filters.publishers_info"),
-                                },
-                            )
-                            reset_filters = labelled(
-                                gr.Button(en("filters.clear"), size="sm", elem_id="ac-reset"),
-                                lambda m: {"value": m("filters.clear")},
-                            )
-                        with gr.Column(variant="panel", elem_id="ac-export"):
-                            labelled(
-                                gr.HTML(side_title(en("export.title"))),
-                                lambda m: {"value": side_title(m("export.title"))},
-                            )
-                            export_choice = labelled(
-                                gr.Dropdown(
-                                    choices=[],
-                                    label=en("export.answer"),
-                                    elem_id="ac-export-choice",
-                                ),
-                                lambda m: {"label": m("export.answer")},
-                            )
-                            with gr.Row():
-                                download = labelled(
-                                    gr.DownloadButton(
-                                        en("export.download"),
-                                        size="sm",
-                                        interactive=False,
-                                        elem_id="ac-download",
-                                    ),
-                                    lambda m: {"label": m("export.download")},
-                                )
-                                copy_btn = labelled(
-                                    gr.Button(en("export.copy"), size="sm", elem_id="ac-copy"),
-                                    lambda m: {"value": m("export.copy")},
-                                )
-                            with gr.Accordion(en("export.preview"), open=False) as preview:
-                                labelled(preview, lambda m: {"label": m("export.preview")})
-                                export_md = gr.Textbox(
-                                    show_label=False, lines=8, max_lines=16, interactive=False,
-                                    buttons=["copy"], elem_id="ac-markdown",
-                                )  # fmt: skip
-                        labelled(
-                            gr.HTML(f'<div class="ac-help">{esc(en("help.text"))}</div>'),
-                            lambda m: {
-                                "value": f'<div class="ac-help">{esc(m("help.text"))}</div>'
-                            },
-                        )
-            with gr.Tab(en("tab.documents"), id="documents", elem_id="ac-tab-docs") as docs_tab:
-                labelled(docs_tab, lambda m: {"label": m("tab.documents")})
-                with gr.Column(variant="panel", visible=allow_uploads, elem_id="ac-add-docs"):
-                    labelled(
-                        gr.HTML(side_title(en("docs.add_title"))),
-                        lambda m: {"value": side_title(m("docs.add_title"))},
-                    )
-                    limits = {
-                        "count": settings.app.max_upload_files,
-                        "mb": f"{settings.app.max_upload_mb:g}",
-                    }
-                    upload = labelled(
-                        gr.File(
-                            file_count="multiple",
-                            label=en("docs.upload_label", **limits),
-                            elem_id="ac-upload",
-                        ),
-                        lambda m: {"label": m("docs.upload_label", **limits)},
-                    )
-                    upload_btn = labelled(
-                        gr.Button(
-                            en("docs.upload_button"), variant="primary", elem_id="ac-upload-go"
-                        ),
-                        lambda m: {"value": m("docs.upload_button")},
-                    )
-                    upload_report = gr.HTML("", elem_id="ac-upload-report")
-                    with gr.Row(equal_height=True):
-                        remove_choice = labelled(
-                            gr.Dropdown(
-                                choices=[],
-                                label=en("docs.remove_label"),
-                                scale=4,
-                                elem_id="ac-remove-choice",
-                            ),
-                            lambda m: {"label": m("docs.remove_label")},
-                        )
-                        remove_btn = labelled(
-                            gr.Button(
-                                en("docs.remove_button"),
-                                variant="stop",
-                                scale=1,
-                                elem_id="ac-remove",
-                            ),
-                            lambda m: {"value": m("docs.remove_button")},
-                        )
-                    remove_report = gr.HTML("", elem_id="ac-remove-report")
-                if not allow_uploads:
-                    labelled(
-                        gr.HTML(notice_html(en("docs.disabled"))),
-                        lambda m: {"value": notice_html(m("docs.disabled"))},
-                    )
-                labelled(
-                    gr.HTML(side_title(en("docs.title"))),
-                    lambda m: {"value": side_title(m("docs.title"))},
-                )
-                doc_count = gr.HTML("", elem_id="ac-doc-count")
-                doc_table = gr.Dataframe(
-                    value=documents_table(en), interactive=False, wrap=True, elem_id="ac-doc-table",
-                    max_height=600,
-                )  # fmt: skip
-        with gr.Column(visible=False, elem_id="ac-viewer") as viewer:
-            viewer_close = labelled(
-                gr.Button(en("viewer.close"), size="sm", elem_id="ac-viewer-close"),
-                lambda m: {"value": m("viewer.close")},
-            )
-            viewer_html = gr.HTML("", elem_id="ac-viewer-doc")
-        open_doc = gr.Textbox(elem_id="ac-open-doc", elem_classes=["ac-hidden"], show_label=False)
-        open_go = gr.Button("open", elem_id="ac-open-doc-go", elem_classes=["ac-hidden"])
-        timer = gr.Timer(1.0, active=not engine.status().ready)
+        loc = Localized()
+        st = engine.status()
+        p = layout(loc, settings, status_html(st.to_dict()), st.ready, allow_uploads)
+        docs = DocumentsPage(
+            engine, data_dir, settings.app.max_upload_mb, settings.app.max_upload_files,
+            allow_uploads,
+        )  # fmt: skip
+
+        def page(
+            m: Messages,
+            turns: list[Turn],
+            conv: str | None,
+            browser: str,
+            filter_values: Sequence[Any],
+        ) -> list[Any]:
+            return [
+                m.lang, gr.update(value=m.lang), status_html(engine.status().to_dict(), m),
+                publishers_update(m), filters_html(m, *filter_values),
+                *conversation_outputs(turns, conv, browser, m), *loc.updates(m),
+            ]  # fmt: skip
+
+        def on_load(stored: str, browser: str, request: gr.Request) -> list[Any]:
+            header = request.headers.get("accept-language") if request is not None else None
+            m = messages(supported(stored) or negotiate(header))
+            browser = browser if valid_browser_id(browser) else ""
+            recent = convs.of_browser(browser) if browser else []
+            conv = recent[0].id if recent else None
+            turns = convs.turns(browser, conv) if conv else []
+            return [browser, *page(m, turns, conv, browser, ("", "", list(LANGUAGE_NAMES), []))]
+
+        def switch_language(
+            lang: str,
+            turns_data: list[dict[str, Any]],
+            conv: str | None,
+            browser: str,
+            *filter_values: Any,
+        ) -> list[Any]:
+            return page(messages(lang), load_turns(turns_data), conv, browser, filter_values)
+
+        def after_change(lang: str) -> list[Any]:
+            m = messages(lang)
+            status = status_html(engine.status().to_dict(), m)
+            return [*docs.table(m), status, publishers_update(m)]
 
         private: dict[str, Any] = {"api_visibility": "private"}
         quick: dict[str, Any] = {"queue": False, **private}
-        filter_inputs = [date_from, date_to, langs, pubs]
-        conv_out = [chatbot, turns_state, conv_state, conv_list, export_choice, export_md, download]
-        chat_in = [question, turns_state, conv_state, browser_state, lang_state, *filter_inputs]
         answering: dict[str, Any] = {
-            "concurrency_id": "answer", "show_progress": "minimal", **private,
-        }  # fmt: skip
+            "concurrency_id": "answer",
+            "show_progress": "minimal",
+            **private,
+        }
+        conv_out = [
+            p.chatbot,
+            p.turns,
+            p.conversation,
+            p.conv_list,
+            p.export_choice,
+            p.export_md,
+            p.download,
+        ]
+        chat_in = [p.question, p.turns, p.conversation, p.browser, p.lang, *p.filters]
         gr.on(
-            [question.submit, ask_btn.click], respond, chat_in, [question, *conv_out], **answering
+            [p.question.submit, p.ask.click], respond, chat_in, [p.question, *conv_out], **answering
         )
-        for button, text in zip(examples, EXAMPLES, strict=True):
-            button.click(lambda t=text: t, None, question, **quick).then(
-                respond, chat_in, [question, *conv_out], **answering
+        for button, text in zip(p.examples, EXAMPLES, strict=True):
+            button.click(lambda t=text: t, None, p.question, **quick).then(
+                respond, chat_in, [p.question, *conv_out], **answering
             )
-        gr.on(
-            [date_from.change, date_to.change, langs.change, pubs.change],
-            lambda lang, *v: filters_html(messages(lang), *v),
-            [lang_state, *filter_inputs], filter_summary, **quick,
-        )  # fmt: skip
-        reset_filters.click(
-            lambda: ("", "", list(LANGUAGE_NAMES), []), None, filter_inputs, **quick
+        filter_changes = [p.date_from.change, p.date_to.change, p.langs.change, p.pubs.change]
+        show_filters = lambda lang, *v: filters_html(messages(lang), *v)  # noqa: E731
+        gr.on(filter_changes, show_filters, [p.lang, *p.filters], p.filter_line, **quick)
+        p.reset_filters.click(lambda: ("", "", list(LANGUAGE_NAMES), []), None, p.filters, **quick)
+        p.export_choice.input(
+            choose_export, [p.export_choice, p.turns, p.lang], [p.export_md, p.download], **private
         )
-        export_choice.input(
-            choose_export,
-            [export_choice, turns_state, lang_state],
-            [export_md, download],
-            **private,
+        p.copy.click(None, [p.export_md], None, js=COPY_JS, **private)
+        p.new_chat.click(new_conversation, [p.browser, p.lang], conv_out, **quick)
+        p.conv_list.input(open_conversation, [p.conv_list, p.browser, p.lang], conv_out, **private)
+        p.delete_conv.click(
+            delete_conversation, [p.conversation, p.browser, p.lang], conv_out, **private
         )
-        copy_btn.click(None, [export_md], None, js=COPY_JS, **private)
-        new_chat.click(new_conversation, [browser_state, lang_state], conv_out, **quick)
-        conv_list.input(
-            open_conversation, [conv_list, browser_state, lang_state], conv_out, **private
+        p.chatbot.like(
+            rate, [p.turns, p.lang], [p.comment_group, p.comment_target, p.comment_box], **private
         )
-        delete_conv.click(
-            delete_conversation, [conv_state, browser_state, lang_state], conv_out, **private
-        )
-        chatbot.like(
-            rate, [turns_state, lang_state], [comment_group, comment_target, comment_box], **private
-        )
-        comment_send.click(
+        p.comment_send.click(
             send_comment,
-            [comment_target, comment_box, lang_state],
-            [comment_group, comment_box],
+            [p.comment_target, p.comment_box, p.lang],
+            [p.comment_group, p.comment_box],
             **private,
         )
-        timer.tick(refresh_status, [lang_state], [status, pubs, timer], **quick)
-        relabelled = [c for c, _ in labels]
-        page_out = [lang_state, ui_lang, status, pubs, filter_summary, *conv_out, *relabelled]
-        demo.load(
-            on_load, [lang_state, browser_state], [browser_state, *page_out], js=LOAD_JS, **private
-        ).then(
-            None, [lang_state], None, js="(l) => { document.documentElement.lang = l; }", **private
+        p.timer.tick(refresh_status, [p.lang], [p.status, p.pubs, p.timer], **quick)
+        page_out = [p.lang, p.ui_lang, p.status, p.pubs, p.filter_line, *conv_out, *loc.components]
+        demo.load(on_load, [p.lang, p.browser], [p.browser, *page_out], js=LOAD_JS, **private).then(
+            None, [p.lang], None, js="(l) => { document.documentElement.lang = l; }", **private
         )
-        ui_lang.input(
-            switch_language,
-            [ui_lang, turns_state, conv_state, browser_state, *filter_inputs],
-            page_out,
-            **private,
-        ).then(
-            None,
-            [lang_state],
-            None,
-            js=SET_LANG_JS,
-            **private,
+        switch_in = [p.ui_lang, p.turns, p.conversation, p.browser, *p.filters]
+        p.ui_lang.input(switch_language, switch_in, page_out, **private).then(
+            None, [p.lang], None, js=SET_LANG_JS, **private
         )
-        docs_out = [doc_count, doc_table, remove_choice]
-        docs_tab.select(show_documents, [lang_state], docs_out, **private)
-        upload_btn.click(
-            add_documents, [upload, lang_state],
-            [upload_report, upload, doc_table, remove_choice, status, pubs],
-            concurrency_id="documents", **private,
-        )  # fmt: skip
-        remove_btn.click(
-            remove_document, [remove_choice, lang_state],
-            [remove_report, doc_table, remove_choice, status, pubs],
-            concurrency_id="documents", **private,
-        )  # fmt: skip
-        open_go.click(
-            open_document, [open_doc, turns_state, lang_state], [viewer, viewer_html], **private
+        changed = [p.doc_count, p.doc_table, p.remove_choice, p.status, p.pubs]
+        p.docs_tab.select(docs.show, [p.lang], changed[:3], **private)
+        documents: dict[str, Any] = {"concurrency_id": "documents", **private}
+        p.upload_go.click(
+            docs.add, [p.upload, p.lang], [p.upload_report, p.upload], **documents
+        ).then(after_change, [p.lang], changed, **private)
+        p.remove.click(docs.remove, [p.remove_choice, p.lang], p.remove_report, **documents).then(
+            after_change, [p.lang], changed, **private
         )
-        viewer_close.click(lambda: gr.update(visible=False), None, viewer, **quick)
+        p.open_go.click(
+            open_document, [p.open_doc, p.turns, p.lang], [p.viewer, p.viewer_doc], **private
+        )
+        p.viewer_close.click(lambda: gr.update(visible=False), None, p.viewer, **quick)
         gr_api(api_ask, api_name="ask", concurrency_id="answer")
         gr_api(api_status, api_name="status", queue=False)
     app: gr.Blocks = demo
     return app
-
-
-def upload_html(
-    m: Messages,
-    state: dict[str, Any],
-    rejected: list[tuple[str, str]],
-    report: Any,
-    error: AskCultureError | None = None,
-) -> str:
-    """Progress of an upload, then what was added and what was not (each file with why)."""
-    parts = ['<div class="ac-upload-report">']
-    if report is None and error is None and state.get("total"):
-        done, total = int(state["done"]), int(state["total"])
-        text = m("docs.progress", done=done, total=total, current=state.get("current") or "…")
-        parts.append(
-            f'<div class="ac-progress" role="status">{esc(text)} '
-            f'<progress max="{total}" value="{done}"></progress></div>'
-        )
-    if report is not None:
-        text = m(
-            "docs.done", added=len(report.added), updated=len(report.updated),
-            unchanged=len(report.unchanged), documents=report.documents_indexed,
-        )  # fmt: skip
-        parts.append(f'<div class="ac-progress ac-done" role="status">{esc(text)}</div>')
-    if error is not None:
-        parts.append(notice_html(m("docs.failed", error=error), "error"))
-    if rejected:
-        items = "".join(
-            f'<li class="ac-rejected"><strong>{esc(name)}</strong> — {esc(why)}</li>'
-            for name, why in rejected
-        )
-        parts.append(
-            f'<div class="ac-rejected-title">{esc(m("docs.rejected_title"))}</div><ul>{items}</ul>'
-        )
-    parts.append("</div>")
-    return "".join(parts)

@@ -9,24 +9,18 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from askculture.errors import ConfigError
+from askculture.localdb import LocalDatabase
 
 CONVERSATIONS_FILE = "conversations.sqlite"
 TITLE_CHARS = 80
 _BROWSER_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 SCHEMA = """
-PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY, browser TEXT NOT NULL, title TEXT NOT NULL,
     created TEXT NOT NULL, updated TEXT NOT NULL
@@ -92,7 +86,7 @@ class Conversation:
     turns: int
 
 
-class ConversationStore:
+class ConversationStore(LocalDatabase):
     """Conversations in SQLite; safe to share between threads.
 
     Args:
@@ -102,28 +96,9 @@ class ConversationStore:
         ConfigError: The database cannot be created or opened.
     """
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as con:
-                con.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"cannot open the conversations database {self.path}: {exc}") from exc
-
-    @classmethod
-    def in_dir(cls, data_dir: str | Path) -> ConversationStore:
-        """The store in a data directory (``settings.app.data_dir``)."""
-        return cls(Path(data_dir) / CONVERSATIONS_FILE)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, closing(sqlite3.connect(self.path, timeout=10)) as con:
-            con.row_factory = sqlite3.Row
-            con.execute("PRAGMA foreign_keys = ON")
-            with con:
-                yield con
+    FILE = CONVERSATIONS_FILE
+    SCHEMA = SCHEMA
+    WHAT = "conversations"
 
     def of_browser(self, browser: str) -> list[Conversation]:
         """The browser's conversations, most recently changed first."""
@@ -164,36 +139,31 @@ class ConversationStore:
             ConfigError: The database cannot be written.
         """
         now = datetime.now(UTC).isoformat()
-        try:
-            with self._connect() as con:
-                owned = (
-                    conversation is not None
-                    and con.execute(
-                        "SELECT 1 FROM conversations WHERE id = ? AND browser = ?",
-                        (conversation, browser),
-                    ).fetchone()
-                )
-                if not owned:
-                    conversation = uuid.uuid4().hex
-                    title = " ".join(turn.question.split())[:TITLE_CHARS] or "…"
-                    con.execute(
-                        "INSERT INTO conversations VALUES (?, ?, ?, ?, ?)",
-                        (conversation, browser, title, now, now),
-                    )
-                (n,) = con.execute(
-                    "SELECT COUNT(*) FROM turns WHERE conversation = ?", (conversation,)
+        with self._writing() as con:
+            owned = (
+                conversation is not None
+                and con.execute(
+                    "SELECT 1 FROM conversations WHERE id = ? AND browser = ?",
+                    (conversation, browser),
                 ).fetchone()
+            )
+            if not owned:
+                conversation = uuid.uuid4().hex
+                title = " ".join(turn.question.split())[:TITLE_CHARS] or "…"
                 con.execute(
-                    "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (turn.id, conversation, n, turn.asked_at, turn.question, turn.kind,
-                     json.dumps(turn.body, ensure_ascii=False),
-                     json.dumps(turn.filters, ensure_ascii=False)),
-                )  # fmt: skip
-                con.execute(
-                    "UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation)
+                    "INSERT INTO conversations VALUES (?, ?, ?, ?, ?)",
+                    (conversation, browser, title, now, now),
                 )
-        except sqlite3.Error as exc:
-            raise ConfigError(f"cannot write to the conversations database: {exc}") from exc
+            (n,) = con.execute(
+                "SELECT COUNT(*) FROM turns WHERE conversation = ?", (conversation,)
+            ).fetchone()
+            con.execute(
+                "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (turn.id, conversation, n, turn.asked_at, turn.question, turn.kind,
+                 json.dumps(turn.body, ensure_ascii=False),
+                 json.dumps(turn.filters, ensure_ascii=False)),
+            )  # fmt: skip
+            con.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation))
         assert conversation is not None
         return conversation
 
