@@ -430,7 +430,8 @@ def test_documents_are_added_from_the_browser_and_removed(
     big.write_text("Большой файл. " * 90_000, encoding="utf-8")  # > 1 MB, the test limit
     page.click("#ac-tab-docs-button, [role='tab']:has-text('Documents')")
     page.evaluate("""() => { window.__sawProgress = false;
-      new MutationObserver(() => { if (document.querySelector('#ac-upload-report progress'))
+      const running = '#ac-upload-report .ac-progress:not(.ac-done) progress';
+      new MutationObserver(() => { if (document.querySelector(running))
         { window.__sawProgress = true; } }).observe(document.body,
         {childList: true, subtree: true}); }""")
     page.set_input_files(
@@ -439,12 +440,18 @@ def test_documents_are_added_from_the_browser_and_removed(
     page.wait_for_timeout(1500)
     page.click("#ac-upload-go")
     report = page.locator("#ac-upload-report")
+    try:  # the progress shows while the files are indexed (a short while: best effort)
+        report.locator(".ac-progress:not(.ac-done) progress").wait_for(timeout=20_000)
+        screenshot(page, "web-upload-progress.png", full_page=False)
+    except Exception:
+        pass
     expect(report.locator(".ac-done")).to_be_visible(timeout=180_000)
     assert page.evaluate("window.__sawProgress"), "no progress was shown"
     rejected = report.locator(".ac-rejected").all_inner_texts()
     assert any("setup.exe" in r and "file type is not accepted" in r for r in rejected), rejected
     assert any("huge.txt" in r and "larger than 1 MB" in r for r in rejected), rejected
     expect(report).to_contain_text("2 files added")
+    assert report.locator(".ac-done progress").get_attribute("value") == "2"
     screenshot(page, "web-upload.png")
 
     uploads = Path(server.settings.app.data_dir) / "uploads"

@@ -33,19 +33,20 @@ def upload_html(
 ) -> str:
     """Progress of an upload, then what was added and what was not (each file with why)."""
     parts = ['<div class="ac-upload-report">']
-    if report is None and error is None and progress.get("total"):
-        done, total = int(progress["done"]), int(progress["total"])
-        text = m("docs.progress", done=done, total=total, current=progress.get("current") or "…")
-        parts.append(
-            f'<div class="ac-progress" role="status">{esc(text)} '
-            f'<progress max="{total}" value="{done}"></progress></div>'
-        )
+    total = int(progress.get("total") or 0)
+    done = total if report is not None else int(progress.get("done") or 0)
     if report is not None:
         text = m(
             "docs.done", added=len(report.added), updated=len(report.updated),
             unchanged=len(report.unchanged), documents=report.documents_indexed,
         )  # fmt: skip
-        parts.append(f'<div class="ac-progress ac-done" role="status">{esc(text)}</div>')
+        css = "ac-progress ac-done"
+    else:
+        text = m("docs.progress", done=done, total=total, current=progress.get("current") or "…")
+        css = "ac-progress"
+    if total and error is None:
+        bar = f'<progress max="{total}" value="{done}"></progress>'
+        parts.append(f'<div class="{css}" role="status">{esc(text)} {bar}</div>')
     if error is not None:
         parts.append(notice_html(m("docs.failed", error=error), "error"))
     if rejected:

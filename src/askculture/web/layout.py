@@ -146,10 +146,12 @@ def layout(
     en = Messages()
     max_chars = f"{settings.app.max_question_chars:,}"
     limits = {"count": settings.app.max_upload_files, "mb": f"{settings.app.max_upload_mb:g}"}
-    hidden: dict[str, Any] = {"elem_classes": ["ac-hidden"], "show_label": False}
     # hidden boxes, not gr.State: the browser's script reads and fills them
-    lang = gr.Textbox("en", elem_id="ac-lang-code", **hidden)
-    browser = gr.Textbox("", elem_id="ac-browser", **hidden)
+    with gr.Row(elem_classes=["ac-hidden"]):
+        lang = gr.Textbox("en", elem_id="ac-lang-code", show_label=False)
+        browser = gr.Textbox("", elem_id="ac-browser", show_label=False)
+        open_doc = gr.Textbox(elem_id="ac-open-doc", show_label=False)
+        open_go = gr.Button("open", elem_id="ac-open-doc-go")
     conversation, turns, comment_target = gr.State(None), gr.State([]), gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
@@ -356,15 +358,17 @@ def layout(
             loc(gr.HTML, {"value": side_title("docs.title")})
             doc_count = gr.HTML("", elem_id="ac-doc-count")
             doc_table = gr.Dataframe(
-                interactive=False, wrap=True, max_height=600, elem_id="ac-doc-table"
+                interactive=False,
+                wrap=True,
+                max_height=600,
+                elem_id="ac-doc-table",
+                column_widths=["40%", "10%", "10%", "25%", "15%"],
             )
     with gr.Column(visible=False, elem_id="ac-viewer") as viewer:
         viewer_close = loc(
             gr.Button, {"value": "viewer.close"}, size="sm", elem_id="ac-viewer-close"
         )
         viewer_doc = gr.HTML("", elem_id="ac-viewer-doc")
-    open_doc = gr.Textbox(elem_id="ac-open-doc", **hidden)
-    open_go = gr.Button("open", elem_id="ac-open-doc-go", elem_classes=["ac-hidden"])
     timer = gr.Timer(1.0, active=not ready)
     return Page(
         lang,
