@@ -146,6 +146,7 @@ def build_app(
         return make_filters(*filter_values)
 
     def answer_turn(question: str, turns: list[Turn], filters: Filters) -> Turn:
+        """The answering step: a question (with the conversation before it) → a kept turn."""
         history = [(t.question, turn_text(t, Messages())) for t in turns if t.kind == "answer"]
         try:
             answer = engine.ask(question, history[-HISTORY_TURNS:], filters)
@@ -157,6 +158,11 @@ def build_app(
         question: str, turns_data: list[dict[str, Any]], conv: str | None, browser: str,
         lang: str, *filter_values: Any,
     ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+        """Yields the chat as it changes: the question with a pending reply, then the turn.
+
+        A reply written token by token (an LLM writer) plugs in here: its partial text is
+        yielded as the pending message, then the finished turn is kept and shown.
+        """
         m, question = messages(lang), question or ""
         turns = load_turns(turns_data)
         if not question.strip():
