@@ -329,6 +329,8 @@ def test_the_page_speaks_kazakh_and_russian(browser: Browser, server: Server) ->
 
         page.locator("#ac-ui-lang label", has_text="Русский").click()  # the visible switch
         page.wait_for_function("document.documentElement.lang === 'ru'")
+        ru = page.locator("#ac-ui-lang label", has_text="Русский").locator("input")
+        expect(ru).to_be_checked()  # the switch shows the language in use
         expect(page.locator("#ac-ask")).to_have_text("Спросить")
         expect(page.locator("#ac-chat .ac-heading").first).to_have_text("Источники")  # re-rendered
         answer = ask_in_page(page, RU_QUESTION)
@@ -340,6 +342,7 @@ def test_the_page_speaks_kazakh_and_russian(browser: Browser, server: Server) ->
 
         load(page, server)  # the choice is kept over the browser's language
         assert page.evaluate("document.documentElement.lang") == "ru"
+        expect(ru).to_be_checked()
         expect(page.locator("#ac-ask")).to_have_text("Спросить")
         assert tab.errors == []
     finally:

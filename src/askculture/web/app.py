@@ -331,9 +331,10 @@ def build_app(
             filter_values: Sequence[Any],
         ) -> list[Any]:
             return [
-                m.lang, gr.update(value=m.lang), status_html(engine.status().to_dict(), m),
+                m.lang, status_html(engine.status().to_dict(), m),
                 publishers_update(m), filters_html(m, *filter_values),
-                *conversation_outputs(turns, conv, browser, m), *loc.updates(m),
+                *conversation_outputs(turns, conv, browser, m),
+                *loc.updates(m, {p.ui_lang: {"value": m.lang}}),
             ]  # fmt: skip
 
         def on_load(stored: str, browser: str, request: gr.Request) -> list[Any]:
@@ -406,7 +407,7 @@ def build_app(
             **private,
         )
         p.timer.tick(refresh_status, [p.lang], [p.status, p.pubs, p.timer], **quick)
-        page_out = [p.lang, p.ui_lang, p.status, p.pubs, p.filter_line, *conv_out, *loc.components]
+        page_out = [p.lang, p.status, p.pubs, p.filter_line, *conv_out, *loc.components]
         demo.load(on_load, [p.lang, p.browser], [p.browser, *page_out], js=LOAD_JS, **private).then(
             None, [p.lang], None, js="(l) => { document.documentElement.lang = l; }", **private
         )

@@ -69,11 +69,17 @@ class Localized:
         """Every localized component, in creation order."""
         return [c for c, _ in self.items]
 
-    def updates(self, m: Messages) -> list[Any]:
-        """Updates giving every localized component its texts in ``m``'s language."""
+    def updates(self, m: Messages, extra: Mapping[Any, dict[str, Any]] | None = None) -> list[Any]:
+        """Updates giving every localized component its texts in ``m``'s language.
+
+        Args:
+            m: The messages.
+            extra: More changes for some of the components (e.g. a value), by component.
+        """
         updates = []
-        for _, texts in self.items:
+        for component, texts in self.items:
             values: dict[str, Any] = {k: self.text(v, m) for k, v in texts.items()}
+            values.update((extra or {}).get(component, {}))
             updates.append(gr.update(**values))
         return updates
 
