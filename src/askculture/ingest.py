@@ -36,7 +36,7 @@ from typing import Any
 from askculture.chunking import Chunk, Chunker
 from askculture.documents import Document, iter_files, load_file
 from askculture.embedding import SentenceTransformerEmbedder, get_embedder
-from askculture.errors import DocumentError
+from askculture.errors import DocumentError, IndexStoreError
 from askculture.lexical import LEXICAL_VERSION, tokenize
 from askculture.settings import Settings
 from askculture.store import FileState, IndexReader, IndexWriter, Manifest, current_generation
@@ -749,4 +749,48 @@ def _ingest(
     return report
 
 
-__all__ = ["IngestReport", "SkippedFile", "ingest"]
+def remove_documents(
+    index_dir: str | Path, doc_ids: Iterable[str], *, settings: Settings | None = None
+) -> list[str]:
+    """Remove documents from an index, with every document of their source files.
+
+    A source file is the unit the index tracks (a JSON Lines file holds several documents), so
+    removing one document removes its file's documents; an ingest of that file adds them again.
+
+    Args:
+        index_dir: The index folder.
+        doc_ids: Ids of the documents to remove (unknown ids are ignored).
+        settings: Settings (for the lock timeout and the search type threshold).
+
+    Returns:
+        The source paths removed.
+
+    Raises:
+        IndexStoreError: There is no index there, or it is busy.
+    """
+    settings = settings or Settings()
+    index_path = Path(index_dir)
+    live = current_generation(index_path) if index_path.is_dir() else None
+    if live is None:
+        raise IndexStoreError(f"no index at {index_path}")
+    wanted = set(doc_ids)
+    reader = IndexReader(index_path, live)
+    try:
+        paths = sorted({d.path for d in reader.documents() if d.id in wanted})
+    finally:
+        reader.close()
+    if not paths:
+        return []
+    manifest = Manifest.from_file(live / "manifest.json")
+    with IndexWriter(
+        index_path,
+        manifest,
+        lock_timeout=settings.index.lock_timeout_s,
+        exact_search_max=settings.index.exact_search_max,
+    ) as writer:
+        for path in paths:
+            writer.remove_file(path)
+    return paths
+
+
+__all__ = ["IngestReport", "SkippedFile", "ingest", "remove_documents"]

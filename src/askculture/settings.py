@@ -148,8 +148,20 @@ class AppSettings(BaseModel):
     queue_size: int = Field(64, ge=1, description="Requests waiting at most; more are refused.")
     data_dir: Path = Field(
         default_factory=lambda: _default_cache_dir() / "data",
-        description="Where feedback is stored (SQLite).",
+        description=(
+            "Where the chat keeps its data: feedback and conversations (SQLite), uploaded "
+            "documents, exports and the web server's upload cache."
+        ),
     )
+    uploads: bool = Field(
+        True,
+        description=(
+            "Let users add and remove documents from the browser. Even when true, only when "
+            "login is on or the server is bound to localhost."
+        ),
+    )
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file accepted from the browser.")
+    max_upload_files: int = Field(10, ge=1, description="Most files accepted in one upload.")
 
 
 class Settings(BaseSettings):

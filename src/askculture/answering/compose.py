@@ -111,6 +111,7 @@ def compose(
         query,
         short_answer=short.text if short else None,
         short_answer_n=1 if short else None,
+        unanswered=list(unanswered),
     )
 
 
