@@ -112,12 +112,13 @@ def test_a_slice_of_xquad_meets_its_floors(xquad_slice: tuple[Path, Path], e5: S
 
 
 def test_the_short_answer_is_cut_from_its_quote(e5_index: Path, e5: Settings) -> None:
-    answer = ask("Who signed the roadmap with GITIS?", e5_index, settings=e5)
+    answer = ask("When was the Turkic Culture and Heritage Foundation established?", e5_index,
+                 settings=e5)  # fmt: skip
     assert answer.short_answer and answer.short_answer_n
     quote = answer.citations[answer.short_answer_n - 1].quote
     assert answer.short_answer in quote
     assert answer.text.startswith(f"**{answer.short_answer}** [{answer.short_answer_n}]")
-    assert "Zhurgenov" in answer.short_answer or "Жургенов" in answer.short_answer
+    assert answer.short_answer == "23 August 2012"
 
 
 def test_a_question_that_asks_for_no_particular_kind_has_no_short_answer(

@@ -42,6 +42,7 @@ from askculture.answering.features import (
     term_weights,
     text_matrix,
     vector_matrix,
+    year_fit,
 )
 from askculture.answering.followup import resolve_followup
 from askculture.answering.question import Question, analyse_question, split_question
@@ -242,8 +243,11 @@ def choose(
     The best sentence, if it reaches the threshold of its language group; then a second one
     when it is nearly as probable (``reader.second_ratio`` of the best); for a list question,
     every other document's best sentence above the threshold, up to
-    ``settings.max_list_sentences``.
+    ``settings.max_list_sentences``. When the question names a year (and ``year_search`` is on),
+    sentences of that year, by their document's date or their own words, are preferred.
     """
+    if settings.year_search and q.years and any(year_fit(c, q) > 0 for c in cands):
+        probs = np.where([year_fit(c, q) > 0 for c in cands], probs, 0.0)
     order = [int(i) for i in np.argsort(-probs, kind="stable")]
     if not order:
         return []
@@ -316,6 +320,8 @@ def ask(
     for part in parts:
         q = followup.merge(analyse_question(part))
         first = first or q
+        if not q.terms:  # only question words and pronouns: nothing to look for
+            continue
         query = f"{part} {followup.context}" if followup.context else part
         found = search_passages(retriever, q, query, filters, opts)
         passages = _merge(passages, found)

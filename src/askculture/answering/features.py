@@ -285,7 +285,9 @@ def _kind_signals(c: Candidate, q: Question, qterms: set[str]) -> list[float]:
     return out
 
 
-def _year_fit(c: Candidate, q: Question) -> float:
+def year_fit(c: Candidate, q: Question) -> float:
+    """+1 when a year the question names is the document's or the sentence's, -1 when none
+    is, 0 when the question names no year."""
     if not q.years:
         return 0.0
     have = {str(y) for y in q.years}
@@ -334,7 +336,7 @@ def text_matrix(
                 *_kind_signals(c, q, qterms),
                 float(c.i == 0),
                 c.i / max(1, len(d.spans) - 1),
-                _year_fit(c, q),
+                year_fit(c, q),
                 float(d.lang == q.lang) if d.lang else 1.0,
                 math.log(max(1, len(c.text))),
             ]

@@ -14,18 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from askculture.answering.question import Question, analyse_question
-from askculture.answering.text import QUESTION_WORDS, tokens
+from askculture.answering.text import ANAPHORA, QUESTION_WORDS, tokens
 from askculture.lexical import tokenize
 
 _OPENERS = frozenset(
     {"and", "but", "so", "also", "а", "и", "но", "ещё", "еще", "ал", "ә", "және", "енді", "сонда"}
 )
-ANAPHORA = frozenset(
-    """it its this that these those they them their he she his her him there then это этот эта
-    эти этом этого этой тот та то те он она оно они его её ее их ему ей им там тогда ол бұл оны
-    оның оған олар олардың сол онда мұны мұнда сонда осы""".split()
-)
-"""Words that point back to something said before."""
 _MAX_OWN_TERMS = 4
 """A question with more content words than this stands on its own even with a pronoun."""
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from askculture.answering.text import QUESTION_WORDS, YEAR, tokens
+from askculture.answering.text import ANAPHORA, QUESTION_WORDS, YEAR, tokens
 from askculture.documents import detect_language
 from askculture.lexical import tokenize
 
@@ -27,6 +27,7 @@ class Kind(StrEnum):
     OTHER = "other"
 
 
+_NOT_TERMS = QUESTION_WORDS | ANAPHORA  # what is asked, and what points back: not a subject
 _ARTICLES = frozenset({"the", "a", "an", "of", "is", "was", "are", "were", "did", "does", "do"})
 _WHO = frozenset(
     "who whom whose кто кого кому кем чей чья чьи кім кімге кімді кімнің кіммен кімдер".split()
@@ -235,7 +236,7 @@ def analyse_question(text: str) -> Question:
     """
     lang = detect_language(text) or "en"
     words = [t.lower for t in tokens(text)]
-    terms = [t for w in words if w not in QUESTION_WORDS for t in tokenize(w, lang)]
+    terms = [t for w in words if w not in _NOT_TERMS for t in tokenize(w, lang)]
     years = {int(w) for w in words if YEAR.match(w)}
     return Question(
         text,

@@ -47,6 +47,13 @@ QUESTION_WORDS = frozenset(
 )
 """Question words of the three languages (they say what is asked, not what it is about)."""
 
+ANAPHORA = frozenset(
+    """it its this that these those they them their he she his her him there then это этот эта
+    эти этом этого этой тот та то те он она оно они его её ее их ему ей им там тогда ол бұл оны
+    оның оған олар олардың сол онда мұны мұнда сонда осы""".split()
+)
+"""Words that point back to something said before."""
+
 # --------------------------------------------------------------------------------------------
 # Sentences
 # --------------------------------------------------------------------------------------------
