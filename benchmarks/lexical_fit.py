@@ -1,16 +1,21 @@
 """Fit the lexical side of retrieval on data: Kazakh word normalisation and the fusion weight.
 
-Two sections, each measured on real indexes of the public QA suites in ``../shared/bench/``
+Three sections, each measured on real indexes of the public QA suites in ``../shared/bench/``
 (``kazqad-kk``, ``xquad-en``, ``xquad-ru``, ``xquad-x``) and of the sample set
 (``../shared/corpus`` + ``../shared/eval/dev.jsonl``):
 
 stemmers  Kazakh word normalisation candidates (what :func:`askculture.lexical.tokenize` does to a
-          Kazakh word before the Latin skeleton): the package's own, the hand-written suffix
-          stripper with other minimum stem lengths, no stemming, Snowball Turkish on a Turkish-style
-          transliteration, and prefix truncation to N letters. Each is scored lexical-only (BM25
-          alone) and fused (dense + lexical, exactly as ``Retriever.search`` ranks).
+          Kazakh word before the Latin skeleton): the package's own ("package"), the hand-written
+          suffix stripper it had until LEXICAL_VERSION "skeleton-2" ("suffix-list/min4") and with
+          other minimum stems, no stemming, Snowball Turkish on a letter-for-letter Turkish
+          transliteration, prefix truncation to N letters, stripping then truncating, and "A & B",
+          both forms indexed beside the whole word. Each is scored lexical-only (BM25 alone) and
+          fused (dense + lexical, exactly as ``Retriever.search`` ranks); a last row
+          cross-validates the choice itself: the candidate with the best lexical MRR on 4/5 of the
+          articles, scored on the fifth.
 weights   ``retrieval.lexical_weight`` swept over a grid on every set, with the package's
           tokenizer; the rule that picks a value is printed with the table.
+compare   the package's defaults against a baseline (default: the previous defaults) on every set.
 
 Only the BM25 side is rebuilt per candidate; the dense vectors are the index's own. Indexes are
 built once per set with ``askculture ingest`` into ``--index-root`` and reused; question vectors
@@ -21,7 +26,7 @@ use).
 
 Run::
 
-    .venv/bin/python benchmarks/lexical_fit.py                        # both sections, all sets
+    .venv/bin/python benchmarks/lexical_fit.py                        # every section, all sets
     .venv/bin/python benchmarks/lexical_fit.py --section stemmers --sets kazqad-kk,sample
     .venv/bin/python benchmarks/lexical_fit.py --section weights --weights 0,0.04,0.08,0.16
 """
@@ -58,7 +63,10 @@ from run import log, table  # noqa: E402
 
 SHARED = HERE.parents[1] / "shared"
 SETS = ("kazqad-kk", "sample", "xquad-en", "xquad-ru", "xquad-x")
-DEFAULT_WEIGHTS = "0,0.02,0.04,0.08,0.12,0.16,0.24,0.32"
+SECTIONS = ("stemmers", "weights", "compare")
+DEFAULT_WEIGHTS = "0,0.02,0.04,0.08,0.12,0.16,0.24,0.32,0.48"
+BASELINE = "suffix-list/min4@0.08"
+"""The defaults before this fit (LEXICAL_VERSION "skeleton-2", lexical_weight 0.08)."""
 PASSAGES = 20
 """Passages retrieved per question, as the answering step takes them."""
 
@@ -70,6 +78,22 @@ Normaliser = Callable[[str], str]
 # --------------------------------------------------------------------------------------------
 
 
+SUFFIXES = sorted(
+    """
+    лардың лердің дардың дердің тардың тердің ларды лерді дарды дерді тарды терді ларға
+    лерге дарға дерге тарға терге ларда лерде дарда дерде тарда терде лардан лерден
+    дардан дерден тардан терден ларымен лерімен дың дің тың тің ның нің ды ді ты ті ны
+    ні ға ге қа ке на не да де та те нда нде дан ден тан тен нан нен мен бен пен лар лер
+    дар дер тар тер сы сі ы і ым ім ың ің ымыз іміз ыңыз іңіз ндағы ндегі дағы дегі тағы
+    тегі лық лік дық дік тық тік ғы гі қы кі
+    """.split(),
+    key=len,
+    reverse=True,
+)
+"""The hand-written Kazakh endings (case, plural, possessive) that lexical.py stripped until
+LEXICAL_VERSION "skeleton-2", with a minimum stem of four letters."""
+
+
 def suffix_stripper(min_stem: int) -> Normaliser:
     """The hand-written suffix list, stripping while the stem keeps ``min_stem`` letters."""
 
@@ -77,7 +101,7 @@ def suffix_stripper(min_stem: int) -> Normaliser:
         changed = True
         while changed:
             changed = False
-            for suffix in lexical._KK_SUFFIXES:
+            for suffix in SUFFIXES:
                 if word.endswith(suffix) and len(word) - len(suffix) >= min_stem:
                     word = word[: -len(suffix)]
                     changed = True
@@ -110,29 +134,46 @@ def snowball_turkish(word: str) -> str:
     return word[: max(n, 1)]
 
 
-def candidates() -> dict[str, Normaliser]:
-    """Every measured normaliser by name; ``package`` is what ``tokenize`` does today."""
-    out: dict[str, Normaliser] = {"package": lexical._stem_kk, "none": lambda w: w}
+Candidate = tuple[Normaliser, ...]
+"""A Kazakh word's stem, then any further forms indexed beside it (and beside the whole word)."""
+
+
+def candidates() -> dict[str, Candidate]:
+    """Every measured candidate by name; ``package`` is what ``tokenize`` does today."""
+    out: dict[str, Candidate] = {"package": (lexical._stem_kk,), "none": (lambda w: w,)}
     for m in (3, 4, 5, 6):
-        out[f"suffix-list/min{m}"] = suffix_stripper(m)
-    out["snowball-turkish"] = snowball_turkish
+        out[f"suffix-list/min{m}"] = (suffix_stripper(m),)
+    out["snowball-turkish"] = (snowball_turkish,)
     for n in range(3, 10):
-        out[f"prefix-{n}"] = prefix(n)
+        out[f"prefix-{n}"] = (prefix(n),)
     strip = suffix_stripper(4)
     for n in (5, 6, 7):
-        out[f"suffix-list+prefix-{n}"] = lambda w, n=n: strip(w)[:n]
+        out[f"suffix-list+prefix-{n}"] = (lambda w, n=n: strip(w)[:n],)
+    for n in (4, 5):
+        out[f"prefix-{n} & suffix-list"] = (prefix(n), strip)
     return out
 
 
 @contextlib.contextmanager
-def kazakh_normaliser(fn: Normaliser) -> Iterator[None]:
-    """Make :func:`tokenize` (index and query side alike) use ``fn`` for Kazakh words."""
-    saved = lexical._stem_kk
-    lexical._stem_kk = fn
+def kazakh_normaliser(candidate: Candidate) -> Iterator[None]:
+    """Make :func:`tokenize` (index and query side alike) treat Kazakh words as ``candidate``."""
+    saved_stem, saved_terms = lexical._stem_kk, lexical._word_terms
+
+    def word_terms(word: str, lang: str | None) -> list[str]:
+        terms = saved_terms(word, lang)
+        if lexical._language(word, lang) == "kk":
+            for extra in candidate[1:]:
+                term = lexical.skeleton(extra(word))
+                if term not in terms:
+                    terms.append(term)
+        return terms
+
+    lexical._stem_kk = candidate[0]
+    lexical._word_terms = word_terms
     try:
         yield
     finally:
-        lexical._stem_kk = saved
+        lexical._stem_kk, lexical._word_terms = saved_stem, saved_terms
 
 
 # --------------------------------------------------------------------------------------------
@@ -426,10 +467,36 @@ def run_weights(sets: list[EvalSet], weights: list[float], current: float) -> di
     }
 
 
+def run_compare(sets: list[EvalSet], baseline: str, current: float) -> dict[str, Any]:
+    """Today's defaults against a baseline ``NORMALISER@WEIGHT`` (e.g. the previous defaults)."""
+    name, _, weight = baseline.partition("@")
+    rows, out = [], {}
+    for s in sets:
+        with kazakh_normaliser(candidates()[name]):
+            s.rebuild_lexical()
+            old = fused(s, float(weight))
+        s.rebuild_lexical()
+        new = fused(s, current)
+        rows.append(
+            [s.name, len(s.questions), f"{old.hit1:.3f} → {new.hit1:.3f}",
+             f"{old.hit5:.3f} → {new.hit5:.3f}", f"{old.mrr:.3f} → {new.mrr:.3f}",
+             f"{new.hit1 - old.hit1:+.3f} ± {new.noise(old):.3f}"]
+        )  # fmt: skip
+        out[s.name] = {"baseline": _figures(old), "package": _figures(new)}
+    print(
+        table(
+            f"fused retrieval: {baseline} → package@{current:g} ({lexical.LEXICAL_VERSION})",
+            ["set", "n", "hit@1", "hit@5", "MRR", "Δ hit@1"],
+            rows,
+        )
+    )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, open the sets, run the sections, print tables (and write JSON)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--section", choices=("stemmers", "weights", "all"), default="all")
+    ap.add_argument("--section", choices=(*SECTIONS, "all"), default="all")
     ap.add_argument(
         "--sets", default=",".join(SETS), help="comma-separated, from " + ", ".join(SETS)
     )
@@ -440,6 +507,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--normaliser", default="package", help="Kazakh normaliser for 'weights'")
     ap.add_argument("--weights", default=DEFAULT_WEIGHTS, help="grid for 'weights'")
+    ap.add_argument(
+        "--baseline", default=BASELINE, help="NORMALISER@WEIGHT that 'compare' sets against"
+    )
     ap.add_argument("--shared", type=Path, default=SHARED, help="the shared data folder")
     ap.add_argument(
         "--index-root",
@@ -451,6 +521,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     settings = Settings()
+    if args.section in ("compare", "all"):
+        name = args.baseline.partition("@")[0]
+        if name not in candidates():
+            ap.error(f"unknown normaliser {name!r} in --baseline")
     current = settings.retrieval.lexical_weight
     wanted = args.sets.split(",")
     if args.section in ("stemmers", "all"):
@@ -470,6 +544,10 @@ def main(argv: list[str] | None = None) -> int:
         grid = [float(w) for w in args.weights.split(",")]
         with kazakh_normaliser(candidates()[args.normaliser]):
             out["weights"] = run_weights([sets[n] for n in args.sets.split(",")], grid, current)
+    if args.section in ("compare", "all"):
+        out["compare"] = run_compare(
+            [sets[n] for n in args.sets.split(",")], args.baseline, current
+        )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
     return 0
