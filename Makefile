@@ -1,7 +1,7 @@
 # The two commands a newcomer needs:
 #   make run   install, build the index from the bundled sample corpus on first run, start the web chat
 #   make test  install (with test tools and Chromium) and run the whole test suite
-.PHONY: run test setup setup-dev lint bench bench-qa fit-reader eval
+.PHONY: run test setup setup-dev lint bench bench-qa bench-lexical fit-reader eval
 
 run: setup
 	.venv/bin/python app.py
@@ -28,6 +28,12 @@ bench-qa: setup-dev
 
 fit-reader: setup-dev
 	.venv/bin/python benchmarks/fit_reader.py
+
+# Kazakh word normalisation and the fusion weight on ../shared/bench and the sample set: ~20 min
+# on 2 busy cores, plus ~15 min the first time (one index per suite, kept in
+# ~/.cache/askculture/lexical-fit, and the question vectors beside them)
+bench-lexical: setup-dev
+	.venv/bin/python benchmarks/lexical_fit.py
 
 eval:
 	.venv/bin/askculture eval ../shared/eval/dev.jsonl

@@ -50,9 +50,12 @@ def test_lexical_terms_cross_scripts_and_languages() -> None:
     assert skeleton("гитис") == skeleton("gitis")
     assert skeleton("жүргенов") == skeleton("zhurgenov")
     assert skeleton("балаева") == skeleton("balayeva")
-    # Russian inflection is stemmed as Russian, Kazakh suffixes are stripped, never as English
+    # Russian inflection is stemmed as Russian, Kazakh words keep their first letters (whatever
+    # endings follow, nominal or verbal), never stemmed as English
     assert set(tokenize("Жургенова", "ru")) & set(tokenize("Zhurgenov", "en"))
     assert set(tokenize("академиясының", "kk")) & set(tokenize("академиясы", "kk"))
+    assert set(tokenize("жариялады", "kk")) & set(tokenize("жариялау", "kk"))
+    assert set(tokenize("Жүргенов", "kk")) & set(tokenize("Zhurgenov", "en"))  # whole forms kept
     assert "5,67" in tokenize("гранты на 5,67 млрд рублей", "ru")
     assert tokenize("What is the and of", "en") == []
 
