@@ -198,12 +198,11 @@ class Bench:
 
 def _embedding_inputs(bench: Bench, paths: list[Path]) -> list[str]:
     """Exactly the texts ingest embeds for these files (title + chunk, per the settings)."""
-    import importlib
 
     from askculture.documents import iter_files, load_file
+    from askculture.reading import Preparer
 
-    ingest_module = importlib.import_module("askculture.ingest")
-    emb = ingest_module._Embedding.for_embedder(bench.embedder, bench.settings)
+    emb = Preparer.for_embedder(bench.embedder, bench.settings)
     texts: list[str] = []
     for path in iter_files(paths):
         for doc in load_file(path.resolve()):
@@ -381,11 +380,12 @@ def bench_ingest(bench: Bench) -> None:
 def _manifest(bench: Bench) -> Any:
     import importlib
 
+    from askculture.reading import Preparer
     from askculture.store import Manifest
 
     ingest_module = importlib.import_module("askculture.ingest")
     e = bench.embedder
-    emb = ingest_module._Embedding.for_embedder(e, bench.settings)
+    emb = Preparer.for_embedder(e, bench.settings)
     return Manifest(
         model=bench.settings.embedding.model,
         model_id=e.model_id,
@@ -827,7 +827,6 @@ def _askculture_hits(bench: Bench, index: Path, repeats: int) -> dict[str, Any]:
 
 def bench_peer(bench: Bench) -> None:
     """txtai over the same chunks with the same model, beside askculture."""
-    import importlib
 
     from peer import run_txtai, txtai_available
 
@@ -864,8 +863,9 @@ def bench_peer(bench: Bench) -> None:
         result["txtai"] = {"skipped": "txtai is not installed (pip install txtai)"}
         note = "txtai: skipped (not installed; `pip install txtai` into the venv to compare)."
     else:
-        ingest_module = importlib.import_module("askculture.ingest")
-        emb = ingest_module._Embedding.for_embedder(bench.embedder, bench.settings)
+        from askculture.reading import Preparer
+
+        emb = Preparer.for_embedder(bench.embedder, bench.settings)
         chunks = [
             (Path(path).name, text)
             for path in iter_files([SAMPLE_CORPUS_DIR])
@@ -1020,36 +1020,36 @@ def bench_bad_files(bench: Bench) -> None:
 
 
 def bench_crash(bench: Bench) -> None:
-    """kill -9 at random moments."""
+    """kill -9 at random moments of ingests, merging commits and compactions."""
     from hardening import crash_trials
 
     log(f"crash: {bench.args.crash_trials} kill -9 trials")
     rep = crash_trials(bench.work / "crash", bench.args.crash_trials, seed=bench.args.seed)
-    outcomes: dict[str, int] = {}
-    for t in rep.trials:
-        outcomes[t.outcome if t.outcome in ("before", "after") else "BROKEN"] = (
-            outcomes.get(t.outcome if t.outcome in ("before", "after") else "BROKEN", 0) + 1
-        )
+    counts = rep.counts()
     bench.results["crash"] = {
         "full_ingest_s": rep.full_ingest_s,
-        "outcomes": outcomes,
+        "full_compact_s": rep.full_compact_s,
+        "outcomes": counts,
         "trials": [t.__dict__ for t in rep.trials],
     }
+    rows = []
+    for kind, per in counts.items():
+        trials = [t for t in rep.trials if t.kind == kind]
+        merged = sum(1 for t in trials if t.segments == 1) if kind == "compact" else "-"
+        rows.append(
+            [kind, len(trials), per.get("before", 0), per.get("after", 0), per.get("BROKEN", 0),
+             merged]
+        )  # fmt: skip
     bench.emit(
         table(
-            "Crash (kill -9 during `askculture ingest`, MiniLM)",
-            ["trials", "old state", "new state", "broken", "full ingest s"],
-            [
-                [
-                    len(rep.trials),
-                    outcomes.get("before", 0),
-                    outcomes.get("after", 0),
-                    len(rep.failures),
-                    rep.full_ingest_s,
-                ]
-            ],
+            f"Crash (kill -9 during `askculture ingest` / a commit that merges / `askculture "
+            f"compact`, MiniLM; full ingest {rep.full_ingest_s:.1f} s, compact "
+            f"{rep.full_compact_s:.1f} s)",
+            ["kind", "trials", "old state", "new state", "broken/lost", "merge switched in"],
+            rows,
         )
-        + "".join(f"\nBROKEN: {t.outcome}" for t in rep.failures)
+        + f"\n{len(rep.trials)} trials, {len(rep.failures)} broken or with documents lost"
+        + "".join(f"\nBROKEN: {t.kind}: {t.outcome}" for t in rep.failures)
     )
 
 
