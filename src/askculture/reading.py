@@ -246,11 +246,12 @@ class _Worker:
         self.busy = True
         try:
             self.conn.send(message)
-            if not self.conn.poll(timeout):
-                raise TimeoutError
-            reply = self.conn.recv()
+            answered = self.conn.poll(timeout)
+            reply = self.conn.recv() if answered else None
         except (EOFError, OSError) as exc:  # BrokenPipeError is an OSError
             raise _WorkerDied(self._death()) from exc
+        if not answered:
+            raise TimeoutError  # (an OSError too: raised outside the handler above)
         self.busy = False
         return reply
 
