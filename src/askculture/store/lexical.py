@@ -1,12 +1,13 @@
-"""Lexical (BM25) search over immutable segments, scored with index-wide statistics.
+"""Lexical (BM25) search over immutable segments.
 
-Each segment keeps its own postings (term -> chunks and term frequencies), written once with
-numpy and read memory-mapped, so neither building nor searching ever holds all terms of the
-index in Python lists. A query scores every segment with the statistics of the whole live
-snapshot (live chunks, average length, document frequency without deleted chunks), so a chunk's
-score does not depend on how the index happens to be split into segments or on deletions not
-yet merged away: it equals the score of one BM25 index built from the live chunks alone
-(bm25s "lucene" BM25, k1 = 1.5, b = 0.75).
+Each segment keeps its own postings (term -> chunks, term frequencies and precomputed BM25
+weights), written once with numpy and read memory-mapped, so neither building nor searching ever
+holds the terms of the index in Python lists. Scoring is bm25s's "lucene" BM25 (k1 = 1.5,
+b = 0.75): a posting's length-normalised weight ``tf / (tf + k1 (1 - b + b dl / avgdl))`` is
+computed when its segment is written (avgdl: the segment's), and a query multiplies it by the
+term's idf over the whole snapshot. As in Lucene, document frequencies and chunk counts include
+deleted chunks until a merge drops them. On an index of one segment without deletions (after
+``askculture compact``, or an index ingested at once) scores equal bm25s's on the same chunks.
 
 Files of a lexical segment (``lexical/`` in the segment folder)::
 
@@ -14,7 +15,8 @@ Files of a lexical segment (``lexical/`` in the segment folder)::
     vocab_offsets.npy    int64 [terms + 1]: where each term starts in vocab.bin
     indptr.npy           int64 [terms + 1]: where each term's postings start
     docs.npy             int32 [postings]: chunk positions in the segment, ascending per term
-    tf.npy               uint16 [postings]: term frequencies
+    tf.npy               uint16 [postings]: term frequencies (to recompute weights on merge)
+    weight.npy           float32 [postings]: length-normalised term frequencies
     doclen.npy           int32 [chunks]: terms per chunk
 """
 
@@ -89,19 +91,19 @@ class LexicalSegment:
     docs: npt.NDArray[np.int32]
     tf: npt.NDArray[np.uint16]
     doclen: npt.NDArray[np.int32]
+    weight: Floats
 
     @property
     def n_docs(self) -> int:
         """Chunks in the segment (deleted ones included)."""
         return len(self.doclen)
 
-    def postings(self, term: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]] | None:
-        """Chunk positions and term frequencies of ``term``; None when absent."""
+    def span(self, term: str) -> tuple[int, int]:
+        """Where ``term``'s postings are (an empty span when the segment lacks it)."""
         t = self.vocab.find(term)
         if t < 0:
-            return None
-        a, b = int(self.indptr[t]), int(self.indptr[t + 1])
-        return self.docs[a:b], self.tf[a:b]
+            return 0, 0
+        return int(self.indptr[t]), int(self.indptr[t + 1])
 
     @classmethod
     def build(cls, token_lists: Sequence[list[str]]) -> LexicalSegment:
@@ -112,12 +114,13 @@ class LexicalSegment:
         n = len(token_lists)
         lengths = np.fromiter(map(len, token_lists), np.int64, n)
         total = int(lengths.sum())
-        ids: dict[str, int] = {}
-        setdefault = ids.setdefault
+        distinct = list(dict.fromkeys(itertools.chain.from_iterable(token_lists)))
+        ids = {t: i for i, t in enumerate(distinct)}
         flat = np.fromiter(
-            (setdefault(t, len(ids)) for terms in token_lists for t in terms), np.int64, total
+            map(ids.__getitem__, itertools.chain.from_iterable(token_lists)), np.int64, total
         )
-        encoded = [_encode(t) for t in ids]
+        encoded = [_encode(t) for t in distinct]
+        del distinct
         order = sorted(range(len(encoded)), key=encoded.__getitem__)
         rank = np.empty(len(order), dtype=np.int64)
         rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int64)
@@ -144,7 +147,13 @@ class LexicalSegment:
         docs = (keys - terms * n).astype(np.int32)
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(np.bincount(terms, minlength=len(vocab)), out=indptr[1:])
-        return cls(vocab, indptr, docs, np.minimum(tf, _TF_MAX).astype(np.uint16), doclen)
+        del terms
+        avgdl = float(doclen.mean()) if len(doclen) else 1.0
+        f = np.asarray(tf, dtype=np.float64)
+        weight = (f / (K1 * ((1 - B) + B * doclen[docs] / avgdl) + f)).astype(np.float32)
+        del f
+        tf16 = np.minimum(tf, _TF_MAX).astype(np.uint16)
+        return cls(vocab, indptr, docs, tf16, doclen, weight)
 
     @classmethod
     def merge(
@@ -195,6 +204,7 @@ class LexicalSegment:
         np.save(directory / "docs.npy", self.docs)
         np.save(directory / "tf.npy", self.tf)
         np.save(directory / "doclen.npy", self.doclen)
+        np.save(directory / "weight.npy", self.weight)
 
     @classmethod
     def load(cls, directory: Path) -> LexicalSegment:
@@ -213,6 +223,7 @@ class LexicalSegment:
             arr("docs.npy"),  # type: ignore[arg-type]
             arr("tf.npy"),  # type: ignore[arg-type]
             np.load(directory / "doclen.npy"),
+            arr("weight.npy"),  # type: ignore[arg-type]
         )
 
 
@@ -227,21 +238,12 @@ class LexicalPart:
 
 
 class LexicalIndex:
-    """BM25 over the live chunks of a snapshot's segments, keyed by chunk id."""
+    """BM25 over the chunks of a snapshot's segments, keyed by chunk id; deleted ones skipped."""
 
     def __init__(self, parts: list[LexicalPart]):
         self.parts = [p for p in parts if p.segment.n_docs]
-        self.n_docs = sum(
-            p.segment.n_docs if p.live is None else int(p.live.sum()) for p in self.parts
-        )
-        total = sum(
-            int(np.asarray(p.segment.doclen, dtype=np.int64)[p.live].sum())
-            if p.live is not None
-            else int(np.asarray(p.segment.doclen, dtype=np.int64).sum())
-            for p in self.parts
-        )
-        self.avgdl = total / self.n_docs if self.n_docs else 1.0
-        self._norm: list[npt.NDArray[np.float64] | None] = [None] * len(self.parts)
+        self.n_docs = sum(p.segment.n_docs for p in self.parts)
+        """Chunks counted in idf (deleted ones included until merged, as in Lucene)."""
         self._ids: Ints | None = None
 
     @property
@@ -252,38 +254,25 @@ class LexicalIndex:
             self._ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
         return self._ids
 
-    def _norm_of(self, i: int) -> npt.NDArray[np.float64]:
-        norm = self._norm[i]
-        if norm is None:
-            dl = np.asarray(self.parts[i].segment.doclen, dtype=np.float64)
-            norm = K1 * ((1 - B) + B * dl / self.avgdl)
-            self._norm[i] = norm
-        return norm
-
-    def _postings(
-        self, term: str
-    ) -> list[tuple[int, npt.NDArray[np.int32], npt.NDArray[np.uint16]]]:
+    def _spans(self, term: str) -> list[tuple[int, int, int]]:
         out = []
         for i, p in enumerate(self.parts):
-            found = p.segment.postings(term)
-            if found is None:
-                continue
-            docs, tf = found
-            if p.live is not None:
-                keep = p.live[docs]
-                docs, tf = docs[keep], tf[keep]
-            if len(docs):
-                out.append((i, docs, tf))
+            a, b = p.segment.span(term)
+            if b > a:
+                out.append((i, a, b))
         return out
 
     def df(self, term: str) -> int:
-        """Live chunks that contain ``term`` (its document frequency)."""
-        return sum(len(d) for _, d, _ in self._postings(term))
+        """Chunks that contain ``term`` (its document frequency, as idf counts it).
+
+        Costs a dictionary look-up per segment, whatever the size of the index.
+        """
+        return sum(b - a for _, a, b in self._spans(term))
 
     def search(
         self, terms: list[str], n: int, allowed: set[int] | None = None
     ) -> list[tuple[int, float]]:
-        """Best chunks for query terms.
+        """Best live chunks for query terms.
 
         Args:
             terms: Query terms from :func:`askculture.lexical.tokenize`.
@@ -295,31 +284,63 @@ class LexicalIndex:
         """
         if not self.n_docs or not terms or n <= 0:
             return []
-        scores: dict[int, Floats] = {}
+        plan = []
         for term in dict.fromkeys(terms):
-            found = self._postings(term)
-            df = sum(len(d) for _, d, _ in found)
-            if not df:
-                continue
-            idf = np.float32(math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
-            for i, docs, tf in found:
-                s = scores.get(i)
-                if s is None:
-                    s = scores[i] = np.zeros(self.parts[i].segment.n_docs, dtype=np.float32)
-                f = tf.astype(np.float64)
-                s[docs] += (idf * (f / (self._norm_of(i)[docs] + f))).astype(np.float32)
-        wanted = np.fromiter(allowed, np.int64, len(allowed)) if allowed is not None else None
+            spans = self._spans(term)
+            df = sum(b - a for _, a, b in spans)
+            if df:
+                idf = np.float32(math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
+                plan.append((idf, spans))
+        if not plan:
+            return []
+        # MaxScore: rarest terms first; once the terms left cannot lift a chunk they miss
+        # above the n-th best score so far (a weight is below 1, so a term adds less than its
+        # idf), they only add to the chunks already found. Exact: same chunks, same scores.
+        plan.sort(key=lambda p: -float(p[0]))
+        rest = np.cumsum([float(idf) for idf, _ in plan][::-1])[::-1]
+        ok = self._eligible(allowed)
+        scores: dict[int, Floats] = {}
+        seen: dict[int, npt.NDArray[np.bool_]] = {}
+        found: dict[int, list[Ints]] = {}
+        j = 0
+        while j < len(plan):
+            idf, spans = plan[j]
+            for i, a, b in spans:
+                seg = self.parts[i].segment
+                if i not in scores:
+                    scores[i] = np.zeros(seg.n_docs, dtype=np.float32)
+                    seen[i] = np.zeros(seg.n_docs, dtype=bool)
+                docs = np.asarray(seg.docs[a:b])
+                scores[i][docs] += idf * seg.weight[a:b]
+                new = docs[~seen[i][docs]]
+                seen[i][new] = True
+                if ok[i] is not None:
+                    new = new[ok[i][new]]  # type: ignore[index]
+                found.setdefault(i, []).append(new.astype(np.int64))
+            j += 1
+            if j < len(plan) and rest[j] * (1 + 1e-5) < self._nth_best(scores, found, n):
+                break
+        cands = {i: np.sort(np.concatenate(f)) for i, f in found.items()}
+        for idf, spans in plan[j:]:  # only where a chunk was found
+            for i, a, b in spans:
+                c = cands.get(i)
+                if c is None or not len(c):
+                    continue
+                seg = self.parts[i].segment
+                docs = np.asarray(seg.docs[a:b])
+                if len(c) * 8 < len(docs):  # few chunks found: look each up
+                    at = np.minimum(np.searchsorted(docs, c), b - a - 1)
+                    hit = np.flatnonzero(docs[at] == c)
+                    scores[i][c[hit]] += idf * np.asarray(seg.weight[a:b])[at[hit]]
+                else:  # many: one pass over the postings
+                    hit = np.flatnonzero(seen[i][docs])
+                    scores[i][docs[hit]] += idf * np.asarray(seg.weight[a:b])[hit]
         ids_out, scores_out = [], []
-        for i, s in scores.items():
-            cand = np.flatnonzero(s > 0)
-            ids = self.parts[i].ids[cand]
-            if wanted is not None:
-                keep = np.isin(ids, wanted)
-                cand, ids = cand[keep], ids[keep]
+        for i, cand in cands.items():
+            s = scores[i]
             if len(cand) > n:
-                top = np.argpartition(-s[cand], n - 1)[:n]
-                cand, ids = cand[top], ids[top]
-            ids_out.append(ids)
+                cand = cand[np.argpartition(-s[cand], n - 1)[:n]]
+            ids_out.append(self.parts[i].ids[cand])
             scores_out.append(s[cand])
         if not ids_out:
             return []
@@ -328,18 +349,57 @@ class LexicalIndex:
         order = np.lexsort((all_ids, -all_scores))[:n]
         return [(int(all_ids[j]), float(all_scores[j])) for j in order]
 
+    def _eligible(self, allowed: set[int] | None) -> list[npt.NDArray[np.bool_] | None]:
+        """Per segment, which chunks may be returned (live, and allowed); None for all."""
+        wanted = np.fromiter(allowed, np.int64, len(allowed)) if allowed is not None else None
+        out: list[npt.NDArray[np.bool_] | None] = []
+        for p in self.parts:
+            mask = p.live
+            if wanted is not None:
+                pos, there = _positions(p.ids, wanted)
+                keep = np.zeros(p.segment.n_docs, dtype=bool)
+                keep[pos[there]] = True
+                mask = keep if mask is None else keep & mask
+            out.append(mask)
+        return out
+
+    @staticmethod
+    def _nth_best(scores: dict[int, Floats], found: dict[int, list[Ints]], n: int) -> float:
+        """The n-th best score among the eligible chunks found so far (0 with fewer)."""
+        parts = [scores[i][np.concatenate(f)] for i, f in found.items()]
+        total = sum(len(x) for x in parts)
+        if total < n:
+            return 0.0
+        allv = np.concatenate(parts)
+        return float(np.partition(allv, total - n)[total - n])
+
     def matched(self, terms: Iterable[str], chunk_ids: list[int]) -> dict[int, set[str]]:
         """Which of ``terms`` each of ``chunk_ids`` contains (only chunks with one or more)."""
         out: dict[int, set[str]] = {}
         if not chunk_ids:
             return out
         wanted = np.asarray(sorted(set(chunk_ids)), dtype=np.int64)
-        for term in dict.fromkeys(terms):
-            for i, docs, _ in self._postings(term):
-                ids = self.parts[i].ids[docs]
-                for cid in ids[np.isin(ids, wanted)].tolist():
-                    out.setdefault(int(cid), set()).add(term)
+        for p in self.parts:
+            pos, found = _positions(p.ids, wanted)
+            if not found.any():
+                continue
+            local = pos[found]
+            for term in dict.fromkeys(terms):
+                a, b = p.segment.span(term)
+                if b > a:  # postings ascend: find each chunk by binary search
+                    docs = p.segment.docs[a:b]
+                    at = np.minimum(np.searchsorted(docs, local), b - a - 1)
+                    for cid in p.ids[local[docs[at] == local]].tolist():
+                        out.setdefault(int(cid), set()).add(term)
         return out
+
+
+def _positions(ids: Ints, wanted: Ints) -> tuple[Ints, npt.NDArray[np.bool_]]:
+    """Positions of ``wanted`` in the sorted ``ids``, and which are there."""
+    if not len(ids):
+        return np.zeros(len(wanted), dtype=np.int64), np.zeros(len(wanted), dtype=bool)
+    pos = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    return pos, ids[pos] == wanted
 
 
 __all__ = ["LexicalIndex", "LexicalPart", "LexicalSegment", "Vocabulary"]
