@@ -18,11 +18,13 @@ A commit writes only what changed: a new segment for added files, a deletions fi
 segment that lost documents, and a new manifest; then it points ``CURRENT`` at the manifest.
 A crash at any moment leaves the previous manifest live and whole; readers keep the snapshot
 they opened. Segments are merged at commit while small and by ``askculture compact``
-(:func:`askculture.store.merge.compact`) when large.
+(:func:`askculture.store.merge.compact`) when large. What the rest of askculture may ask of a
+store is :mod:`askculture.store.interface`.
 """
 
 from __future__ import annotations
 
+from askculture.store.interface import LexicalSearch, Snapshot, Updater
 from askculture.store.lexical import LexicalIndex, LexicalSegment
 from askculture.store.manifest import FORMAT_VERSION, Manifest, SegmentInfo, current_generation
 from askculture.store.merge import CompactReport, compact
@@ -30,6 +32,12 @@ from askculture.store.reader import IndexReader
 from askculture.store.segment import FileState, StoredChunk
 from askculture.store.vectors import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, hnsw_index
 from askculture.store.writer import IndexWriter
+
+
+def _implements(reader: IndexReader, writer: IndexWriter) -> tuple[Snapshot, Updater]:
+    """(Checked by mypy) the segmented folder implements the store interface."""
+    return reader, writer
+
 
 __all__ = [
     "FORMAT_VERSION",
@@ -41,10 +49,13 @@ __all__ = [
     "IndexReader",
     "IndexWriter",
     "LexicalIndex",
+    "LexicalSearch",
     "LexicalSegment",
     "Manifest",
     "SegmentInfo",
+    "Snapshot",
     "StoredChunk",
+    "Updater",
     "compact",
     "current_generation",
     "hnsw_index",
