@@ -63,7 +63,17 @@ import numpy as np  # noqa: E402
 DEV_SET = Path(os.environ.get("ASKCULTURE_DEV_SET", HERE.parents[1] / "shared/eval/dev.jsonl"))
 SIZE_NAMES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 DEFAULT_SIZES = "1k,10k,100k"
-SECTIONS = ("ingest", "query", "index", "peer", "load", "bad-files", "crash", "concurrency")
+SECTIONS = (
+    "ingest",
+    "embed-pool",
+    "query",
+    "index",
+    "peer",
+    "load",
+    "bad-files",
+    "crash",
+    "concurrency",
+)
 DENSE_BUDGET_MS = 15.0
 """Share of the 50 ms retrieve budget that exact dense search may take (the suggested threshold
 is the largest size whose flat-search p95 stays under it)."""
@@ -369,6 +379,45 @@ def bench_ingest(bench: Bench) -> None:
         + "\nratio: median of raw-encode time / ingest time over neighbouring pairs; embed share:"
         " time inside the model / ingest time, within each ingest. CLI cold: a fresh"
         " `askculture ingest` process (start-up and model load included)."
+    )
+
+
+def bench_embed_pool(bench: Bench) -> None:
+    """Passage encoding in-process (1 and all threads) against sentence-transformers'
+    multi-process pool (``embedding.processes``), on the same chunks in the same run."""
+    import torch
+
+    from askculture.embedding import get_embedder
+    from askculture.settings import SAMPLE_CORPUS_DIR
+
+    texts = _embedding_inputs(bench, [SAMPLE_CORPUS_DIR]) * 2
+    cpus = os.cpu_count() or 1
+    rows, out = [], []
+    for processes, threads in ((1, 1), (1, cpus), (cpus, 1)):
+        settings = bench.settings.embedding.model_copy()
+        settings.processes, settings.threads = processes, threads * processes
+        emb = get_embedder(settings)
+        torch.set_num_threads(threads)
+        log(f"embed-pool: {processes} process(es) x {threads} thread(s)")
+        emb.embed_passages(texts[: 2 * emb.batch_size])  # warm up (starts the pool)
+        times = []
+        for _ in range(bench.args.repeats):
+            t0 = time.perf_counter()
+            emb.embed_passages(texts)
+            times.append(time.perf_counter() - t0)
+        emb.close()
+        rate = len(texts) / statistics.median(times)
+        out.append({"processes": processes, "threads": threads, "chunks_per_s": rate})
+        rows.append([processes, threads, len(texts), rate])
+    torch.set_num_threads(bench.settings.embedding.threads)
+    bench.results["embed_pool"] = out
+    bench.emit(
+        table(
+            f"Embedding in-process vs a worker pool ({bench.settings.embedding.model}, "
+            f"{cpus} CPUs, median of {bench.args.repeats})",
+            ["processes", "threads each", "chunks", "chunks/s"],
+            rows,
+        )
     )
 
 
@@ -1426,6 +1475,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     runners: list[tuple[str, Callable[[], None]]] = [
         ("ingest", lambda: bench_ingest(bench)),
+        ("embed-pool", lambda: bench_embed_pool(bench)),
         ("query", lambda: bench_query(bench, args.sections)),
         ("peer", lambda: bench_peer(bench)),
         ("load", lambda: bench_load(bench)),

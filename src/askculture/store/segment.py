@@ -16,6 +16,7 @@ that lists them (:func:`open_segment`).
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -130,34 +131,22 @@ class SegmentData:
             self.con = connect(folder / "meta.sqlite", readonly=True)
         except (OSError, ValueError, sqlite3.Error) as exc:
             raise IndexStoreError(f"index segment {folder} is unreadable: {exc}") from exc
-        self._vectors: Any = None
-        self._lexical: LexicalSegment | None = None
-        self._lock = threading.Lock()
 
-    @property
+    @functools.cached_property
     def vectors(self) -> Any:
-        """The segment's FAISS index (loaded once)."""
-        if self._vectors is None:
-            with self._lock:
-                if self._vectors is None:
-                    try:
-                        index = faiss.read_index(str(self.folder / "vectors.faiss"))
-                    except RuntimeError as exc:
-                        raise IndexStoreError(f"{self.folder}: vectors unreadable: {exc}") from exc
-                    self._vectors = index
-        return self._vectors
+        """The segment's FAISS index (loaded on first use)."""
+        try:
+            return faiss.read_index(str(self.folder / "vectors.faiss"))
+        except RuntimeError as exc:
+            raise IndexStoreError(f"{self.folder}: vectors unreadable: {exc}") from exc
 
-    @property
+    @functools.cached_property
     def lexical(self) -> LexicalSegment:
-        """The segment's postings (memory-mapped, opened once)."""
-        if self._lexical is None:
-            with self._lock:
-                if self._lexical is None:
-                    try:
-                        self._lexical = LexicalSegment.load(self.folder / "lexical")
-                    except (OSError, ValueError) as exc:
-                        raise IndexStoreError(f"{self.folder}: postings unreadable: {exc}") from exc
-        return self._lexical
+        """The segment's postings (memory-mapped on first use)."""
+        try:
+            return LexicalSegment.load(self.folder / "lexical")
+        except (OSError, ValueError) as exc:
+            raise IndexStoreError(f"{self.folder}: postings unreadable: {exc}") from exc
 
     def positions(self, chunk_ids: Ints) -> tuple[Ints, npt.NDArray[np.bool_]]:
         """Positions of ``chunk_ids`` in this segment, and which of them it holds."""
