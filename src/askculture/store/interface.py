@@ -15,6 +15,7 @@ answering step's cost does not grow with the index as long as it asks for what i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -40,6 +41,10 @@ class LexicalSearch(Protocol):
 
     def df(self, term: str) -> int:
         """Chunks that contain ``term`` (a look-up, not a search)."""
+        ...
+
+    def doc_freq(self, terms: Sequence[str]) -> list[int]:
+        """:meth:`df` of each term."""
         ...
 
 

@@ -262,6 +262,15 @@ class LexicalIndex:
                 out.append((i, a, b))
         return out
 
+    @property
+    def size(self) -> int:
+        """Chunks counted in idf (the ``n`` of :meth:`doc_freq`)."""
+        return self.n_docs
+
+    def doc_freq(self, terms: Sequence[str]) -> list[int]:
+        """:meth:`df` of each term (0 for terms never seen)."""
+        return [self.df(t) for t in terms]
+
     def df(self, term: str) -> int:
         """Chunks that contain ``term`` (its document frequency, as idf counts it).
 
