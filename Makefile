@@ -1,7 +1,7 @@
 # The two commands a newcomer needs:
 #   make run   install, build the index from the bundled sample corpus on first run, start the web chat
 #   make test  install (with test tools and Chromium) and run the whole test suite
-.PHONY: run test setup setup-dev lint bench eval
+.PHONY: run test setup setup-dev lint bench bench-qa fit-reader eval
 
 run: setup
 	.venv/bin/python app.py
@@ -22,6 +22,12 @@ lint:
 
 bench: setup-dev
 	.venv/bin/python benchmarks/run.py
+
+bench-qa: setup-dev
+	.venv/bin/python benchmarks/qa.py
+
+fit-reader: setup-dev
+	.venv/bin/python benchmarks/fit_reader.py
 
 eval:
 	.venv/bin/askculture eval ../shared/eval/dev.jsonl

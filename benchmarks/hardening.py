@@ -192,7 +192,8 @@ def _ingest_args(corpus: Path, index: Path) -> list[str]:
     return ["ingest", str(corpus), "--index", str(index), "--prune"]
 
 
-def _kill_after(args: list[str], env: dict[str, str], delay: float) -> None:
+def _kill_after(args: list[str], env: dict[str, str], delay: float) -> bool:
+    """Run the CLI with ``args``; SIGKILL it after ``delay`` s. True when it was killed."""
     proc = subprocess.Popen(
         cli(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )  # fmt: skip
@@ -200,7 +201,7 @@ def _kill_after(args: list[str], env: dict[str, str], delay: float) -> None:
         proc.wait(timeout=delay)
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    return proc.wait() == -signal.SIGKILL
 
 
 def _outcome(index: Path, before: dict[str, str], after: dict[str, str]) -> tuple[str, int]:
@@ -269,6 +270,81 @@ def crash_trials(work: Path, trials: int, seed: int = 0) -> CrashReport:
             set_corpus(corpus, variants[current])
         else:
             break
+    return report
+
+
+@dataclass
+class CompactKillReport:
+    """Outcome of :func:`compact_kill_trials`."""
+
+    full_compact_s: float
+    trials: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def killed_before_switch(self) -> int:
+        """Kills that left the segments unmerged (they landed in the merge or before it)."""
+        return sum(1 for t in self.trials if t["killed"] and t["segments_after"] > 1)
+
+    @property
+    def broken(self) -> int:
+        """Trials after which the index was not whole with the same documents."""
+        return sum(1 for t in self.trials if t["outcome"] != "same documents")
+
+
+def compact_kill_trials(work: Path, trials: int, seed: int = 1) -> CompactKillReport:
+    """``kill -9`` ``askculture compact`` while it merges a 12,000-chunk index of 5 segments.
+
+    A small corpus compacts in a blink after seconds of start-up, so kills would rarely land in
+    the merge; this index takes seconds to merge. Each trial rebuilds it (synthetic chunks, a few
+    documents deleted), kills the compaction at a random moment of its calibrated duration and
+    checks the index opens whole and holds the same documents.
+    """
+    from synth import Vocabulary, build_index
+
+    from askculture.store import IndexWriter, Manifest
+
+    rnd = random.Random(seed)
+    index = work / "index"
+    manifest = Manifest(
+        model="minilm", model_id="sentence-transformers/all-MiniLM-L6-v2", dim=384,
+        query_prefix="", passage_prefix="", chunking={},
+    )  # fmt: skip
+    vocab = Vocabulary.from_sample()
+    env = minilm_env()
+
+    def build() -> None:
+        shutil.rmtree(index, ignore_errors=True)
+        build_index(
+            index, 12_000, manifest, vocab, exact_search_max=20_000, segment_chunks=2_500,
+            words_per_chunk=100,
+        )  # fmt: skip
+        reader = IndexReader.open(index)
+        rows = reader.segments[0].con.execute("SELECT path FROM documents LIMIT 3")
+        paths, live = [r[0] for r in rows], reader.manifest
+        with IndexWriter(index, live, merge_factor=100) as writer:
+            for path in paths:
+                writer.remove_file(path)
+
+    build()
+    full = _run(["compact", "--index", str(index)], env)
+    report = CompactKillReport(full)
+    for _ in range(trials):
+        build()
+        before = index_state(index)
+        delay = rnd.uniform(0.3, 1.0) * full
+        killed = _kill_after(["compact", "--index", str(index)], env, delay)
+        try:
+            now = index_state(index)
+            segments = len(IndexReader.open(index).segments)
+            outcome = (
+                "same documents" if now == before else f"{len(now)} documents, not {len(before)}"
+            )
+        except Exception as exc:
+            outcome, segments = f"broken: {type(exc).__name__}: {exc}", -1
+        report.trials.append(
+            {"delay": round(delay, 2), "killed": killed,
+             "segments_after": segments, "outcome": outcome}
+        )  # fmt: skip
     return report
 
 
@@ -453,9 +529,11 @@ def run_bad_files(
 __all__ = [
     "BadFilesReport",
     "BrokenIndexError",
+    "CompactKillReport",
     "ConcurrencyReport",
     "CrashReport",
     "cli",
+    "compact_kill_trials",
     "corpus_state",
     "crash_trials",
     "index_state",

@@ -695,56 +695,6 @@ def _updates(bench: Bench, path: Path) -> dict[str, Any]:
     return out
 
 
-def _df_costs(bench: Bench, path: Path) -> dict[str, float]:
-    """What the answering step pays for document frequencies: a full lexical search per term
-    (as answering.py does today) against :meth:`LexicalIndex.df`, per dev-question term."""
-    from askculture.documents import detect_language
-    from askculture.lexical import tokenize
-    from askculture.retrieval import open_index
-
-    lexical = open_index(path, settings=bench.settings).reader.lexical
-    terms = list(
-        dict.fromkeys(t for q in bench.questions[:20] for t in tokenize(q, detect_language(q)))
-    )[:60]
-    n = len(lexical.ids)
-    search_ms = [_ms(lexical.search, [t], max(1, n)) for t in terms]
-    df_ms = [_ms(lexical.df, t) for t in terms]
-    return {
-        "terms": len(terms),
-        "full_search_per_term_ms_mean": statistics.fmean(search_ms) if search_ms else 0.0,
-        "df_per_term_ms_mean": statistics.fmean(df_ms) if df_ms else 0.0,
-    }
-
-
-class _StoreDf:
-    """(Benchmark only) ``answering.py``'s evidence scorer fed document frequencies by
-    :meth:`LexicalIndex.df` (a look-up per segment) instead of a full lexical search per term,
-    as it does today: what ``ask`` costs once the answering step respects the store's O(k)
-    interface."""
-
-    def __enter__(self) -> _StoreDf:
-        from askculture import answering
-
-        self.module = answering
-        self.original = answering._scorer
-        made: dict[tuple[int, str], Any] = {}
-
-        def scorer(retriever: Any) -> Any:
-            key = (id(retriever), retriever.generation)
-            if key not in made:
-                lexical = retriever.reader.lexical
-                made[key] = answering.EvidenceScorer(
-                    lexical.df, lexical.n_docs, answering._WordVectors.of(retriever)
-                )
-            return made[key]
-
-        answering._scorer = scorer  # type: ignore[assignment]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.module._scorer = self.original  # type: ignore[assignment]
-
-
 def bench_query(bench: Bench, sections: set[str]) -> None:
     """Build synthetic indexes of each size; measure queries, updates, memory, disk."""
     from synth import unit_vectors
@@ -791,15 +741,6 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
             for q in _queries(questions, args.ask_queries):
                 _forget_queries(retriever)
                 ask_ms.append(_ms(ask, q, path, settings=bench.settings))
-            log(f"query: {args.ask_queries} ask calls at {size_name}, df from the store")
-            ask_df_ms = []
-            with _StoreDf():
-                for q in _queries(questions, args.ask_queries):
-                    _forget_queries(retriever)
-                    ask_df_ms.append(_ms(ask, q, path, settings=bench.settings))
-            entry["ask_store_df_p50_ms"] = pct(ask_df_ms, 50)
-            entry["ask_store_df_p95_ms"] = pct(ask_df_ms, 95)
-            entry["answering_df"] = _df_costs(bench, path)
             lat = timings.pop("_retrieve_ms")
             embed_ms = timings.pop("_embed_ms")
             dense_ms = timings.pop("_dense_ms")
@@ -830,7 +771,6 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
                     entry["retrieve_p95_ms"],
                     entry["ask_p50_ms"],
                     entry["ask_p95_ms"],
-                    entry["ask_store_df_p95_ms"],
                     entry["embed_query_p50_ms"],
                     entry["dense_p95_ms"],
                     entry["lexical_p95_ms"],
@@ -894,7 +834,6 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
                     "p95",
                     "ask p50",
                     "p95",
-                    "p95 (df)",
                     "embed q",
                     "dense p95",
                     "bm25 p95",
@@ -912,9 +851,6 @@ def bench_query(bench: Bench, sections: set[str]) -> None:
             " embedding included; the first one may start the reading worker), +1 more: another"
             " right after; -1 doc: a commit removing one document; reopen: open_index"
             " of the new generation in the serving process (unchanged segments are shared)."
-            " ask p95 (df): the same asks with answering.py's document frequencies taken from"
-            " LexicalIndex.df instead of a full lexical search per term (benchmark-only patch;"
-            " what the reader rewrite should do)."
         )
     if choice_rows:
         suggestion = _suggest_threshold(out)
@@ -1212,21 +1148,31 @@ def bench_bad_files(bench: Bench) -> None:
 
 def bench_crash(bench: Bench) -> None:
     """kill -9 at random moments of ingests, merging commits and compactions."""
-    from hardening import crash_trials
+    from hardening import compact_kill_trials, crash_trials
 
     log(f"crash: {bench.args.crash_trials} kill -9 trials")
     rep = crash_trials(bench.work / "crash", bench.args.crash_trials, seed=bench.args.seed)
+    log(f"crash: {bench.args.compact_kills} kill -9 trials during a long compaction")
+    merge = compact_kill_trials(bench.work / "compact-kill", bench.args.compact_kills)
     counts = rep.counts()
     bench.results["crash"] = {
         "full_ingest_s": rep.full_ingest_s,
         "full_compact_s": rep.full_compact_s,
         "outcomes": counts,
         "trials": [t.__dict__ for t in rep.trials],
+        "compact_kills": {"full_compact_s": merge.full_compact_s, "trials": merge.trials},
+    }
+    counts["compact (12k chunks)"] = {
+        "before": len(merge.trials) - merge.broken,
+        "BROKEN": merge.broken,
     }
     rows = []
     for kind, per in counts.items():
         trials = [t for t in rep.trials if t.kind == kind]
-        merged = sum(1 for t in trials if t.segments == 1) if kind == "compact" else "-"
+        merged: Any = sum(1 for t in trials if t.segments == 1) if kind == "compact" else "-"
+        if kind.startswith("compact ("):
+            trials = merge.trials  # type: ignore[assignment]
+            merged = len(trials) - merge.killed_before_switch
         rows.append(
             [kind, len(trials), per.get("before", 0), per.get("after", 0), per.get("BROKEN", 0),
              merged]
@@ -1239,7 +1185,9 @@ def bench_crash(bench: Bench) -> None:
             ["kind", "trials", "old state", "new state", "broken/lost", "merge switched in"],
             rows,
         )
-        + f"\n{len(rep.trials)} trials, {len(rep.failures)} broken or with documents lost"
+        + f"\n{len(rep.trials) + len(merge.trials)} trials, "
+        f"{len(rep.failures) + merge.broken} broken or with documents lost; the long compaction"
+        f" was killed before its switch {merge.killed_before_switch} times"
         + "".join(f"\nBROKEN: {t.kind}: {t.outcome}" for t in rep.failures)
     )
 
@@ -1323,6 +1271,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=24,
         help="kill -9 trials (a third each: ingest, merging commit, compact)",
     )
+    p.add_argument(
+        "--compact-kills", type=int, default=8, help="kill -9 trials during a long compaction"
+    )
     p.add_argument("--rounds", type=int, default=6, help="ingests during the concurrency check")
     p.add_argument("--big-mb", type=int, default=20, help="size of the single-line bad files")
     p.add_argument(
@@ -1362,6 +1313,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "hostile_users": 1,
             "duration": 15.0,
             "crash_trials": 3,
+            "compact_kills": 2,
             "rounds": 3,
             "file_timeout": 3.0,
         }
@@ -1405,11 +1357,7 @@ def targets(bench: Bench) -> None:
     )  # fmt: skip
     row(f"retrieve p95{at} (query embedding included)", big and big["retrieve_p95_ms"], 100,
         "ms", ".0f")  # fmt: skip
-    row(f"ask p95{at} (answering.py as it is)", big and big["ask_p95_ms"] / 1000, 1, "s", ".2f")
-    row(
-        f"ask p95{at} (answering's df from LexicalIndex.df)",
-        big and big.get("ask_store_df_p95_ms", 0) / 1000, 1, "s", ".2f",
-    )  # fmt: skip
+    row(f"ask p95{at}", big and big["ask_p95_ms"] / 1000, 1, "s", ".2f")
     ratios = [e["ratio"] for e in res.get("ingest", [])]
     rows.append(
         ["ingest throughput / raw encode", " / ".join(f"{r:.2f}" for r in ratios) or "not measured",

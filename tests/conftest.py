@@ -7,13 +7,19 @@ with the real libraries (reportlab, python-docx) for tests that need specific co
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import askculture
+import web_support
 from askculture.settings import SAMPLE_CORPUS_DIR, Settings
+
+if TYPE_CHECKING:
+    from gradio_client import Client
+    from playwright.sync_api import Browser
 
 CYRILLIC_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 """A TrueType font with Cyrillic and Kazakh letters; PDFs fall back to Helvetica without it."""
@@ -262,3 +268,34 @@ def e5_index(tmp_path_factory: pytest.TempPathFactory, e5: Settings) -> Path:
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
 """The development questions (outside the project, in ../shared); tests skip without it."""
+
+
+# -- the web chat: one real server and one browser per session (see web_support.py) ------------
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[web_support.Server]:
+    """The real chat server on a free port; it builds its index at start."""
+    yield from web_support.start_server(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="session")
+def client(server: web_support.Server) -> Client:
+    """A gradio_client on the session's server."""
+    from gradio_client import Client
+
+    return Client(server.url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright."""
+    yield from web_support.launch_browser()
+
+
+@pytest.fixture
+def tab(browser: Browser, server: web_support.Server) -> Iterator[web_support.Tab]:
+    """A fresh browser context on the chat, in English."""
+    opened = web_support.open_tab(browser, server)
+    yield opened
+    opened.context.close()

@@ -33,7 +33,7 @@ SMALL = [
     {"id": "s2", "question": "Сколько заявок поступило на второй конкурс Президентского фонда "
      "культурных инициатив?", "lang": "ru", "type": "factoid", "answers": ["10 тысяч"],
      "gold": ["2024-06-11-ru-presidential-culture-fund-grants.md"]},
-    {"id": "s3", "question": "What was the budget of the Kazakh Cultural Center in Beijing?",
+    {"id": "s3", "question": "Which football club won the 2023 Kazakhstan Premier League?",
      "lang": "en", "type": "unanswerable", "answers": [], "gold": []},
 ]  # fmt: skip
 

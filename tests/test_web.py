@@ -1,21 +1,15 @@
 """The web chat: rendering, launch options, the real server through gradio_client, a real browser.
 
-One server per session: it starts on a free port with an empty index folder and builds the index
-itself (sample corpus + a hostile document full of ``<script>`` and ``onerror``), exactly as
-``make run`` does on a fresh machine. Browser tests drive Debian's Chromium with Playwright and are
-skipped (with the reason) only when ``chromium`` is not on PATH.
+The session's server and browser come from ``conftest.py`` (see ``web_support.py``). The tests of
+the bugs listed in issue 12 and of the new features are in ``test_web_ui.py``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,127 +20,30 @@ from pydantic import SecretStr
 from askculture.answering import Answer, Citation
 from askculture.cli import main as cli_main
 from askculture.errors import ConfigError
-from askculture.feedback import FeedbackStore
-from askculture.render import (
-    Filters,
-    answer_html,
-    answer_markdown,
-    esc,
-    make_filters,
-    quote_context,
-    safe_url,
-    status_html,
-)
 from askculture.retrieval import Passage
 from askculture.settings import SAMPLE_CORPUS_DIR, AppSettings, Settings
 from askculture.web import EXAMPLES, ChatEngine, check_port, launch_options, serve
+from askculture.web.export import answer_markdown
+from askculture.web.filters import Filters, make_filters
+from askculture.web.i18n import Messages
+from askculture.web.render import answer_html, esc, quote_context, safe_url, status_html
+from web_support import (
+    REPO,
+    SEED,
+    SUBCOMMISSION_TITLE_WORDS,
+    XSS_QUESTION,
+    Server,
+    Tab,
+    ask_in_page,
+    browser_test,
+    doc_text,
+    free_port,
+    is_subcommission_2025,
+    screenshot,
+)
 
 if TYPE_CHECKING:
-    import gradio as gr
     from gradio_client import Client
-    from playwright.sync_api import Browser, Locator, Page
-
-REPO = Path(__file__).resolve().parents[1]
-OUTPUT_DIR = REPO / "test-output"
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-SEED = "Who signed the roadmap with GITIS?"
-ANSWER_TIMEOUT_MS = 120_000
-SUBCOMMISSION_TITLE_WORDS = ("sub-commission", "подкомисс", "кіші комисс")
-
-XSS_DOC = """\
----
-title: "Puppets <script>window.__pwned=1</script> <img src=x onerror=\\"window.__pwned=1\\">"
-date: 2025-03-03
-lang: en
-source: "Test <b>Ministry</b> of Markup"
-url: "javascript:window.__pwned=1"
----
-
-ZANZIBAR — The international puppet theatre festival opened with a parade of marionettes \
-<script>window.__pwned=1;alert('xss')</script> through the old town.
-
-The festival jury awarded the golden marionette to the Almaty puppet troupe \
-<img src=x onerror="window.__pwned=1;alert(1)"> for its staging of **Kozy Korpesh** and \
-_Bayan Sulu_ [read more](javascript:alert(1)) $$x^2$$.
-"""
-XSS_QUESTION = (
-    'Who received the golden marionette at the puppet festival? <img src=x onerror="window.'
-    '__pwned=1"> <script>window.__pwned=1</script>'
-)
-
-browser_test = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Debian's chromium is not on PATH (apt-get install chromium); browser tests need it",
-)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """The session's running chat."""
-
-    url: str
-    port: int
-    demo: gr.Blocks
-    engine: ChatEngine
-    settings: Settings
-    index_dir: Path
-    extra_dir: Path
-
-    @property
-    def feedback(self) -> FeedbackStore:
-        return FeedbackStore.in_dir(self.settings.app.data_dir)
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The real server on a free port, its index built at start from an empty folder."""
-    root = tmp_path_factory.mktemp("web")
-    extra = root / "extra"
-    extra.mkdir()
-    (extra / "2025-03-03-puppet-festival.md").write_text(XSS_DOC, encoding="utf-8")
-    settings = Settings(app=AppSettings(data_dir=root / "data", max_question_chars=1000))
-    port = free_port()
-    demo, engine, url = serve(
-        root / "index", "127.0.0.1", port, settings, corpus=[SAMPLE_CORPUS_DIR, extra],
-        block=False, quiet=True,
-    )  # fmt: skip
-    try:
-        assert engine.wait(timeout=1200), engine.status()
-        yield Server(url, port, demo, engine, settings, root / "index", extra)
-    finally:
-        demo.close()
-
-
-@pytest.fixture(scope="session")
-def client(server: Server) -> Client:
-    from gradio_client import Client
-
-    return Client(server.url, verbose=False)
-
-
-def _doc_text(server: Server, doc_id: str) -> str:
-    from askculture.retrieval import open_index
-
-    return open_index(server.index_dir, settings=server.settings).reader.document(doc_id).text
-
-
-def _is_subcommission_2025(citation: dict[str, Any]) -> bool:
-    title = str(citation["title"]).lower()
-    return str(citation["date"]).startswith("2025-10") and any(
-        w in title for w in SUBCOMMISSION_TITLE_WORDS
-    )
-
 
 # --- rendering (no server) ---------------------------------------------------------------------
 
@@ -196,29 +93,33 @@ def test_safe_url_only_allows_web_addresses() -> None:
 def test_answer_html_escapes_document_text_and_highlights_the_quote() -> None:
     citation, doc = _citation()
     answer = Answer("q", "The roadmap was signed <b>here</b>. [1]", [citation], False, [])
-    html = answer_html(answer, {"d1": doc}, turn=3, filters=Filters(date_from="2025"))
+    html = answer_html(
+        answer, {"d1": doc}, turn_id="t3", filters_text=Filters(date_from="2025").describe()
+    )
     assert "<img" not in html and "<b>" not in html
     assert "&lt;img src&#61;x onerror&#61;alert&#40;1&#41;&gt;" in html
-    assert '<span class="ac-cite">&#91;1&#93;</span>' in html
+    assert 'class="ac-cite" href="#ac-src-t3-1"' in html and "&#91;1&#93;</a>" in html
     assert '<mark class="ac-quote">The roadmap was signed &lt;b&gt;here&lt;/b&gt;.</mark>' in html
+    assert 'class="ac-line ac-lead"' in html  # no short answer yet: the first quote leads
     assert "Before the quote. " in html and " After it." in html  # its paragraph around it
     assert "First paragraph" not in html  # but not the neighbouring paragraphs
     assert 'href="https://example.org/a?b=1&amp;c=2"' in html
-    assert 'id="ac-src-3-1"' in html
-    assert "Filters: dates 2025 – any" in html
+    assert 'id="ac-src-t3-1"' in html
+    assert "Filters&#58; dates 2025 – any" in html
     assert "2025&#45;10&#45;11" in html and "English" in html and "Ministry of Culture" in html
 
 
 def test_answer_html_never_links_a_javascript_url() -> None:
     citation, doc = _citation(url="javascript:window.__pwned=1")
-    html = answer_html(Answer("q", "x [1]", [citation], False, []), {"d1": doc}, turn=1)
-    assert "href" not in html
+    html = answer_html(Answer("q", "x [1]", [citation], False, []), {"d1": doc}, turn_id="t1")
+    assert "javascript" not in html and 'target="_blank"' not in html
+    assert [h for h in html.split('href="')[1:] if not h.startswith("#ac-src-")] == []
     assert "roadmap.md" in html and "/srv/corpus" not in html  # file name only, no server path
 
 
 def test_answer_html_without_document_text_shows_the_quote_alone() -> None:
     citation, _ = _citation()
-    html = answer_html(Answer("q", "x [1]", [citation], False, []), {"d1": None}, turn=1)
+    html = answer_html(Answer("q", "x [1]", [citation], False, []), {"d1": None}, turn_id="t1")
     assert "<mark" in html
 
 
@@ -229,7 +130,7 @@ def test_abstention_is_shown_as_such_with_the_closest_documents() -> None:
         _passage("b", "<i>B</i>"),
     ]
     answer = Answer("q", "The indexed documents do not answer this question.", [], True, passages)
-    html = answer_html(answer, {}, turn=1)
+    html = answer_html(answer, {}, turn_id="t1")
     assert "No answer found in the documents" in html
     assert "Closest documents" in html
     assert html.count("Закон о СМИ") == 1  # one entry per document
@@ -242,15 +143,34 @@ def test_markdown_export_has_quotes_sources_dates_and_urls() -> None:
     citation, _ = _citation()
     answer = Answer(SEED, "The roadmap was signed <b>here</b>. [1]", [citation], False, [])
     md = answer_markdown(
-        answer, filters=Filters(languages=("en",)), asked_at="2025-11-26 10:00 UTC"
+        answer, filters_text=Filters(languages=("en",)).describe(), asked_at="2025-11-26 10:00 UTC"
     )
     assert md.startswith(f"# {SEED}\n")
     assert "2025-11-26 10:00 UTC" in md and "languages: English" in md
     assert "## Sources" in md
-    assert "**[1] Roadmap &lt;img src=x onerror=alert(1)&gt;**" in md
+    assert "**[1] Roadmap <img src=x onerror=alert(1)>**" in md  # plain text: no escaping
     assert "Ministry of Culture, 2025-10-11, English" in md
     assert "<https://example.org/a?b=1&c=2>" in md
-    assert "> The roadmap was signed &lt;b&gt;here&lt;/b&gt;." in md
+    assert "> The roadmap was signed <b>here</b>." in md
+    assert "&lt;" not in md and "&gt;" not in md
+
+
+def test_direct_answer_leads_with_its_citation_in_every_interface_language() -> None:
+    citation, doc = _citation(quote="The roadmap was signed <b>here</b>.")
+    answer = Answer(
+        "q", "The roadmap was signed <b>here</b>. [1]\nSources: [1] 2025-10-11.", [citation],
+        False, [], short_answer="<b>here</b>", short_answer_n=1,
+    )  # fmt: skip
+    for lang, sources in (("en", "Sources"), ("ru", "Источники"), ("kk", "Дереккөздер")):
+        html = answer_html(answer, {"d1": doc}, turn_id="t9", m=Messages(lang))
+        direct = html.index('class="ac-direct"')
+        assert direct < html.index('class="ac-text"') < html.index('class="ac-sources"')
+        assert '<strong class="ac-short">&lt;b&gt;here&lt;/b&gt;</strong>' in html
+        assert 'href="#ac-src-t9-1"' in html[direct:]
+        assert sources in html and "Sources: [1]" not in html  # the scaffold is the catalogue's
+        assert "ac-lead" not in html  # the direct answer leads, not the first quote
+    md = answer_markdown(answer)
+    assert "**Answer: <b>here</b>** [1]" in md
 
 
 def test_quote_context_stays_inside_the_paragraph() -> None:
@@ -272,7 +192,12 @@ def test_make_filters_validates_and_normalises() -> None:
     for bad in ("2024-02-30", "24", "yesterday", "2024/01/01"):
         with pytest.raises(ConfigError, match="must look like"):
             make_filters(bad, "", [], [])
-    with pytest.raises(ConfigError, match="unknown language"):
+    with pytest.raises(ConfigError, match="after the To date"):
+        make_filters("2026-01-01", "2025-01-01", [], [])
+    with pytest.raises(ConfigError, match="after the To date"):
+        make_filters("2025-02", "2025-01-31", [], [])
+    assert make_filters("2025", "2025-01", [], []).date_to == "2025-01"  # overlapping is fine
+    with pytest.raises(ConfigError, match="Unknown language"):
         make_filters("", "", ["de"], [])
 
 
@@ -379,9 +304,9 @@ def test_api_ask_answers_with_a_verbatim_citation_of_the_2025_subcommission(
     assert isinstance(result, dict)
     assert result["question"] == SEED and not result["abstained"]
     assert "[1]" in result["text"]
-    assert any(_is_subcommission_2025(c) for c in result["citations"]), result["citations"]
+    assert any(is_subcommission_2025(c) for c in result["citations"]), result["citations"]
     for c in result["citations"]:
-        assert _doc_text(server, c["doc_id"])[c["start"] : c["end"]] == c["quote"]
+        assert doc_text(server, c["doc_id"])[c["start"] : c["end"]] == c["quote"]
         assert c["file"].endswith(".md") and "/" not in c["file"]
         assert {"title", "date", "source", "url", "lang"} <= set(c)
     assert result["passages"]
@@ -394,9 +319,10 @@ def test_api_ask_applies_filters(client: Client) -> None:
     russian = client.predict(question=SEED, languages=["ru"], api_name="/ask")
     assert russian["passages"] and all(p["lang"] == "ru" for p in russian["passages"])
     assert all(c["lang"] == "ru" for c in russian["citations"])
-    publisher = "Министерство культуры Российской Федерации"
+    publisher = "Министерство культуры Российской Федерации"  # one of the ministry's names
+    names = {publisher, "Ministry of Culture of the Russian Federation"}
     only = client.predict(question=SEED, publishers=[publisher], api_name="/ask")
-    assert all(p["source"] == publisher for p in only["passages"])
+    assert only["passages"] and all(p["source"] in names for p in only["passages"])
     nothing = client.predict(question=SEED, date_from="1990", date_to="1991", api_name="/ask")
     assert nothing["abstained"] and nothing["citations"] == []
 
@@ -461,76 +387,6 @@ def test_login_and_non_local_host(server: Server, capfd: pytest.CaptureFixture[s
         demo.close()
 
 
-# --- a real browser ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not on PATH (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@dataclass
-class Tab:
-    """A page on the chat, with every dialog it tried to open."""
-
-    page: Page
-    dialogs: list[str]
-
-
-@pytest.fixture
-def tab(browser: Browser, server: Server) -> Iterator[Tab]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url.rstrip("/"))
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Any) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.goto(server.url)
-    page.wait_for_selector("#ac-question textarea")
-    page.wait_for_selector("#ac-status .ac-ready")
-    yield Tab(page, dialogs)
-    context.close()
-
-
-def _replies(page: Page) -> Locator:
-    return page.locator("#ac-chat .ac-answer, #ac-chat .ac-notice:not(.ac-pending)")
-
-
-def ask_in_page(
-    page: Page, question: str | None = None, *, click: Locator | None = None
-) -> Locator:
-    """Ask (type + Enter, or click a button) and return the new reply once it is there."""
-    before = _replies(page).count()
-    if click is not None:
-        click.click()
-    else:
-        page.fill("#ac-question textarea", question or "")
-        page.press("#ac-question textarea", "Enter")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#ac-chat .ac-answer, "
-        "#ac-chat .ac-notice:not(.ac-pending)').length > n",
-        arg=before, timeout=ANSWER_TIMEOUT_MS,
-    )  # fmt: skip
-    return _replies(page).nth(before)
-
-
-def _screenshot(page: Page, name: str) -> None:
-    OUTPUT_DIR.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT_DIR / name), full_page=True)
-
-
 @pytest.mark.browser
 @browser_test
 def test_browser_answers_with_citation_and_highlighted_source(tab: Tab, server: Server) -> None:
@@ -557,7 +413,7 @@ def test_browser_answers_with_citation_and_highlighted_source(tab: Tab, server: 
     link = first.locator(".ac-meta a")
     assert (link.get_attribute("href") or "").startswith("https://")
     assert link.get_attribute("target") == "_blank"
-    _screenshot(page, "web-answer.png")
+    screenshot(page, "web-answer.png")
 
     follow = ask_in_page(page, "Which specialists will they train together?")  # a follow-up
     assert follow.locator(".ac-text").inner_text().strip()
@@ -577,7 +433,7 @@ def test_browser_example_questions_ask_in_every_language(tab: Tab) -> None:
         assert page.locator("#ac-chat .ac-question").last.inner_text() == example
         dates = answer.locator(".ac-date").all_inner_texts()
         assert any(d.startswith("2025-10") for d in dates), (example, dates)
-    _screenshot(page, "web-examples.png")
+    screenshot(page, "web-examples.png")
 
 
 @pytest.mark.browser
@@ -603,16 +459,17 @@ def test_browser_filters_apply_to_the_next_question_and_are_visible(tab: Tab) ->
     expect(line).to_contain_text("languages: Русский")
     answer = ask_in_page(page, SEED)
     assert set(answer.locator(".ac-lang").all_inner_texts()) == {"Русский"}
-    _screenshot(page, "web-filters.png")
+    screenshot(page, "web-filters.png")
 
-    publisher = "Министерство культуры Российской Федерации"
+    publisher = "Ministry of Culture of the Russian Federation"
+    names = {publisher, "Министерство культуры Российской Федерации"}
     page.fill("#ac-date-from textarea", "")
     page.click("#ac-publishers input")
     page.locator("#ac-publishers li[role='option']", has_text=publisher).click()
     page.keyboard.press("Escape")
     expect(line).to_contain_text(f"publishers: {publisher}")
     answer = ask_in_page(page, "Какие меморандумы подписала Ольга Любимова на Форуме?")
-    assert set(answer.locator(".ac-publisher").all_inner_texts()) <= {publisher}
+    assert set(answer.locator(".ac-publisher").all_inner_texts()) <= names
 
     page.fill("#ac-date-from textarea", "1990")
     page.fill("#ac-date-to textarea", "1991")
@@ -645,7 +502,7 @@ def test_browser_shows_hostile_text_as_text_and_runs_nothing(tab: Tab) -> None:
     assert chat.locator("img[src='x']").count() == 0
     assert chat.locator("a[href^='javascript']").count() == 0
     assert chat.locator(".ac-answer b, .ac-answer i").count() == 0
-    _screenshot(page, "web-hostile-document.png")
+    screenshot(page, "web-hostile-document.png")
 
 
 @pytest.mark.browser
@@ -656,27 +513,6 @@ def test_browser_refuses_questions_over_the_limit(tab: Tab) -> None:
     refused = ask_in_page(page, long_question)
     assert "limit is 1,000" in refused.inner_text()
     assert page.input_value("#ac-question textarea") == long_question  # kept, to shorten
-
-
-@pytest.mark.browser
-@browser_test
-def test_browser_feedback_is_stored_with_question_answer_and_sources(
-    tab: Tab, server: Server
-) -> None:
-    page = tab.page
-    question = "Кто возглавил заседание подкомиссии в Москве в октябре 2025 года?"
-    ask_in_page(page, question)
-    page.locator("#ac-chat button[aria-label='Dislike']").last.click()
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        records = [r for r in server.feedback.all() if r.question == question]
-        if records:
-            break
-        time.sleep(0.2)
-    assert records, "no feedback row was written"
-    record = records[-1]
-    assert record.rating == -1 and "[1]" in record.answer
-    assert record.sources and record.sources[0]["quote"] and record.sources[0]["url"]
 
 
 @pytest.mark.browser

@@ -18,6 +18,9 @@ Metrics:
 - abstention accuracy on unanswerable questions, false-abstention rate on answerable ones;
 - citation validity: the share of citations whose quote stands verbatim at its offsets in the
   cited document;
+- short-answer exact match and token F1 (SQuAD-style: lower-cased, punctuation and English
+  articles dropped) of the answer's short answer — or, when it gives none, its first quote —
+  against the best-matching accepted answer (answerable questions; an abstention scores 0);
 - mean answer length in characters, and the latency of each ``ask``;
 
 each also broken down by question type and by language.
@@ -26,8 +29,11 @@ each also broken down by question type and by language.
 from __future__ import annotations
 
 import json
+import re
 import statistics
+import string
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -79,6 +85,9 @@ class QuestionResult:
     answer: str
     answer_chars: int
     latency_ms: float
+    short_answer: str | None = None
+    short_answer_em: float | None = None
+    short_answer_f1: float | None = None
     error: str | None = None
 
     def to_dict(self) -> dict[str, object]:
@@ -99,6 +108,8 @@ class Summary:
     false_abstention_rate: float | None
     citation_validity: float | None
     mean_answer_chars: float | None
+    short_answer_em: float | None = None
+    short_answer_f1: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
@@ -194,6 +205,37 @@ def contains_answer(text: str, answers: Iterable[str]) -> bool:
     return any(_norm(a) and _norm(a) in hay for a in answers)
 
 
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+_PUNCT = str.maketrans("", "", string.punctuation + "«»“”„–—…")
+
+
+def _squad_tokens(text: str) -> list[str]:
+    """SQuAD's answer normalisation: lower case, no punctuation, no English articles."""
+    return _ARTICLES.sub(" ", text.casefold().translate(_PUNCT)).split()
+
+
+def short_answer_scores(prediction: str, answers: Iterable[str]) -> tuple[float, float]:
+    """SQuAD-style exact match and token F1 of a prediction against the best accepted answer.
+
+    Args:
+        prediction: The predicted short answer.
+        answers: The accepted answers.
+
+    Returns:
+        ``(exact match, F1)``, each the best over the accepted answers (0.0 when there are none).
+    """
+    pred = _squad_tokens(prediction)
+    em = f1 = 0.0
+    for a in answers:
+        gold = _squad_tokens(a)
+        em = max(em, float(pred == gold))
+        common = sum((Counter(pred) & Counter(gold)).values())
+        if common:
+            p, r = common / len(pred), common / len(gold)
+            f1 = max(f1, 2 * p * r / (p + r))
+    return em, f1
+
+
 def ranked_documents(answer: Answer) -> list[str]:
     """The file names of the answer's passages, as distinct documents in ranked order."""
     docs: list[str] = []
@@ -242,12 +284,17 @@ def score_answer(
             correct = len(set(cited) & set(q.gold)) >= 2
     else:
         correct = answer.abstained
+    em = f1 = None
+    if q.answerable:
+        shown = answer.short_answer or (answer.citations[0].quote if answer.citations else "")
+        em, f1 = short_answer_scores(shown, q.answers) if not answer.abstained else (0.0, 0.0)
     return QuestionResult(
         id=q.id, question=q.question, lang=q.lang, type=q.type, answerable=q.answerable,
         abstained=answer.abstained, correct=correct, hit_at_1=hit1, hit_at_5=hit5,
         reciprocal_rank=rr, ranked_documents=docs[:10], cited_documents=cited,
         citations=len(answer.citations), valid_citations=valid, answer=answer.text,
         answer_chars=len(answer.text), latency_ms=round(latency_ms, 1),
+        short_answer=answer.short_answer, short_answer_em=em, short_answer_f1=f1,
     )  # fmt: skip
 
 
@@ -273,6 +320,8 @@ def summarise(results: list[QuestionResult]) -> Summary:
         if n_cit
         else None,
         mean_answer_chars=_mean([float(r.answer_chars) for r in results]),
+        short_answer_em=_mean([r.short_answer_em or 0.0 for r in answerable]),
+        short_answer_f1=_mean([r.short_answer_f1 or 0.0 for r in answerable]),
     )
 
 
@@ -348,7 +397,7 @@ def format_report(report: EvalReport) -> str:
 
     head = (
         f"{'':18} {'n':>3}  {'hit@1':>6} {'hit@5':>6} {'MRR':>6}  {'acc':>6} {'abst':>6} "
-        f"{'f-abst':>6} {'cites':>6} {'chars':>6}"
+        f"{'f-abst':>6} {'cites':>6} {'chars':>6} {'EM':>6} {'F1':>6}"
     )
 
     def row(name: str, s: Summary) -> str:
@@ -356,7 +405,7 @@ def format_report(report: EvalReport) -> str:
         return (
             f"{name:18} {s.n:>3}  {f(s.hit_at_1)} {f(s.hit_at_5)} {f(s.mrr)}  "
             f"{f(s.answer_accuracy)} {f(s.abstention_accuracy)} {f(s.false_abstention_rate)} "
-            f"{f(s.citation_validity)} {chars}"
+            f"{f(s.citation_validity)} {chars} {f(s.short_answer_em)} {f(s.short_answer_f1)}"
         )
 
     lines = [head, row("overall", report.overall), "by type:"]

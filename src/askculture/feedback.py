@@ -1,6 +1,7 @@
 """Thumbs up/down on answers, kept in a local SQLite database.
 
-One row per rated answer: a second vote on the same answer replaces the first. Every row keeps
+One row per rated answer: a second vote on the same answer replaces the first, and taking the vote
+back removes the row (the stored state is always the state the user sees). Every row keeps
 what was asked, what was answered and which sources were cited, so that a rating can be judged
 later without the index or the chat session.
 """
@@ -9,15 +10,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from askculture.errors import ConfigError
+from askculture.localdb import LocalDatabase
 
 FEEDBACK_FILE = "feedback.sqlite"
 """Name of the database inside the data directory."""
@@ -65,7 +63,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class FeedbackStore:
+class FeedbackStore(LocalDatabase):
     """Ratings in ``<data_dir>/feedback.sqlite``; safe to share between threads.
 
     Args:
@@ -75,27 +73,9 @@ class FeedbackStore:
         ConfigError: The database cannot be created or opened.
     """
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as con:
-                con.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"cannot open the feedback database {self.path}: {exc}") from exc
-
-    @classmethod
-    def in_dir(cls, data_dir: str | Path) -> FeedbackStore:
-        """The store in a data directory (``settings.app.data_dir``)."""
-        return cls(Path(data_dir) / FEEDBACK_FILE)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, closing(sqlite3.connect(self.path, timeout=10)) as con:
-            con.row_factory = sqlite3.Row
-            with con:  # commit on success, roll back on error
-                yield con
+    FILE = FEEDBACK_FILE
+    SCHEMA = SCHEMA
+    WHAT = "feedback"
 
     def record(
         self,
@@ -133,21 +113,61 @@ class FeedbackStore:
             json.dumps(list(sources), ensure_ascii=False, default=str),
             json.dumps(dict(filters or {}), ensure_ascii=False, default=str), comment,
         )  # fmt: skip
-        try:
-            with self._connect() as con:
-                con.execute(
-                    "INSERT INTO feedback (answer_id, created, updated, rating, question, answer,"
-                    " abstained, sources, filters, comment) VALUES (?,?,?,?,?,?,?,?,?,?)"
-                    " ON CONFLICT(answer_id) DO UPDATE SET updated = excluded.updated,"
-                    " rating = excluded.rating, comment = COALESCE(excluded.comment, comment)",
-                    row,
-                )
-                stored = con.execute(
-                    "SELECT * FROM feedback WHERE answer_id = ?", (answer_id,)
-                ).fetchone()
-        except sqlite3.Error as exc:
-            raise ConfigError(f"cannot write to the feedback database {self.path}: {exc}") from exc
+        with self._writing() as con:
+            con.execute(
+                "INSERT INTO feedback (answer_id, created, updated, rating, question, answer,"
+                " abstained, sources, filters, comment) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(answer_id) DO UPDATE SET updated = excluded.updated,"
+                " rating = excluded.rating, comment = COALESCE(excluded.comment, comment)",
+                row,
+            )
+            stored = con.execute(
+                "SELECT * FROM feedback WHERE answer_id = ?", (answer_id,)
+            ).fetchone()
         return _record(stored)
+
+    def remove(self, answer_id: str) -> bool:
+        """Forget the rating of one answer (the user took the vote back); True if there was one.
+
+        Raises:
+            ConfigError: The database cannot be written.
+        """
+        with self._writing() as con:
+            cur = con.execute("DELETE FROM feedback WHERE answer_id = ?", (answer_id,))
+        return cur.rowcount > 0
+
+    def comment(self, answer_id: str, text: str) -> FeedbackRecord | None:
+        """Attach (or replace) a free-text comment on a rated answer.
+
+        Args:
+            answer_id: The rated answer.
+            text: The comment (stored as given, stripped).
+
+        Returns:
+            The updated record, or None when the answer has no rating.
+
+        Raises:
+            ConfigError: The database cannot be written.
+        """
+        with self._writing() as con:
+            con.execute(
+                "UPDATE feedback SET comment = ?, updated = ? WHERE answer_id = ?",
+                (text.strip(), _now(), answer_id),
+            )
+            row = con.execute("SELECT * FROM feedback WHERE answer_id = ?", (answer_id,)).fetchone()
+        return _record(row) if row is not None else None
+
+    def ratings(self, answer_ids: Sequence[str]) -> dict[str, int]:
+        """The stored rating (1 or -1) of each of these answers that has one."""
+        if not answer_ids:
+            return {}
+        marks = ",".join("?" * len(answer_ids))
+        with self._connect() as con:
+            rows = con.execute(
+                f"SELECT answer_id, rating FROM feedback WHERE answer_id IN ({marks})",
+                list(answer_ids),
+            ).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
 
     def all(self) -> list[FeedbackRecord]:
         """Every stored rating, oldest first."""

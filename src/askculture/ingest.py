@@ -204,16 +204,7 @@ def _ingest(
     )
     report = IngestReport(index_dir=str(index_path), rebuilt=rebuild, model_id=embedder.model_id)
 
-    with IndexWriter(
-        index_path,
-        manifest,
-        rebuild=rebuild,
-        lock_timeout=settings.index.lock_timeout_s,
-        exact_search_max=settings.index.exact_search_max,
-        segment_chunks=settings.index.segment_chunks,
-        merge_small_chunks=settings.index.merge_small_chunks,
-        merge_factor=settings.index.merge_factor,
-    ) as writer:
+    with _writer(index_path, manifest, settings, rebuild=rebuild) as writer:
         known = writer.file_states()
         carried: dict[str, list[Document]] = {}
         if rebuild and live is not None:  # re-embed what the old index held from stored text
@@ -308,4 +299,52 @@ def _ingest(
     return report
 
 
-__all__ = ["IngestReport", "SkippedFile", "ingest"]
+def _writer(
+    index_path: Path, manifest: Manifest, settings: Settings, *, rebuild: bool = False
+) -> IndexWriter:
+    """An index writer configured by ``settings.index``."""
+    return IndexWriter(
+        index_path,
+        manifest,
+        rebuild=rebuild,
+        lock_timeout=settings.index.lock_timeout_s,
+        exact_search_max=settings.index.exact_search_max,
+        segment_chunks=settings.index.segment_chunks,
+        merge_small_chunks=settings.index.merge_small_chunks,
+        merge_factor=settings.index.merge_factor,
+    )
+
+
+def remove_documents(
+    index_dir: str | Path, doc_ids: Iterable[str], *, settings: Settings | None = None
+) -> list[str]:
+    """Remove documents from an index, with every document of their source files.
+
+    A source file is the unit the index tracks (a JSON Lines file holds several documents), so
+    removing one document removes its file's documents; an ingest of that file adds them again.
+
+    Args:
+        index_dir: The index folder.
+        doc_ids: Ids of the documents to remove (unknown ids are ignored).
+        settings: Settings (for the lock timeout and the search type threshold).
+
+    Returns:
+        The source paths removed.
+
+    Raises:
+        IndexStoreError: There is no index there, or it is busy.
+    """
+    settings = settings or Settings()
+    index_path = Path(index_dir)
+    live = current_generation(index_path) if index_path.is_dir() else None
+    if live is None:
+        raise IndexStoreError(f"no index at {index_path}")
+    manifest = Manifest.from_file(live)
+    with _writer(index_path, manifest, settings) as writer:
+        paths = writer.document_paths(doc_ids)  # indexed look-ups, not a scan
+        for path in paths:
+            writer.remove_file(path)
+    return paths
+
+
+__all__ = ["IngestReport", "SkippedFile", "ingest", "remove_documents"]

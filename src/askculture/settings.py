@@ -142,15 +142,33 @@ class RetrievalSettings(BaseModel):
 
 
 class AnswerSettings(BaseModel):
-    """How answers are composed from evidence."""
+    """How answers are found in the retrieved passages and composed."""
 
-    max_sentences: int = Field(3, ge=1, description="Quoted sentences in an ordinary answer.")
-    max_list_sentences: int = Field(
-        6, ge=1, description="Quoted sentences when a list is asked for."
-    )
     passages: int = Field(20, ge=1, description="Passages retrieved to look for evidence in.")
     documents: int = Field(
-        8, ge=1, description="Retrieved documents whose sentences are scored as evidence."
+        8, ge=1, description="Candidate sentences come from this many retrieved documents."
+    )
+    sentences: int = Field(
+        60,
+        ge=1,
+        description="Candidate sentences read (text signals), best passages first; the reader "
+        "embeds only the few it ranks highest.",
+    )
+    max_list_sentences: int = Field(
+        6, ge=1, description="Quoted sentences at most when a list is asked for."
+    )
+    split_compound: bool = Field(
+        True, description="Answer each part of a compound question ('Which ..., and who ...?')."
+    )
+    year_search: bool = Field(
+        True, description="A year the question names also searches that year's documents."
+    )
+    reader: Path | None = Field(
+        None,
+        description=(
+            "The reader's fitted weights (JSON written by benchmarks/fit_reader.py); None = the "
+            "weights that ship with askculture."
+        ),
     )
 
 
@@ -165,8 +183,20 @@ class AppSettings(BaseModel):
     queue_size: int = Field(64, ge=1, description="Requests waiting at most; more are refused.")
     data_dir: Path = Field(
         default_factory=lambda: _default_cache_dir() / "data",
-        description="Where feedback is stored (SQLite).",
+        description=(
+            "Where the chat keeps its data: feedback and conversations (SQLite), uploaded "
+            "documents, exports and the web server's upload cache."
+        ),
     )
+    uploads: bool = Field(
+        True,
+        description=(
+            "Let users add and remove documents from the browser. Even when true, only when "
+            "login is on or the server is bound to localhost."
+        ),
+    )
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file accepted from the browser.")
+    max_upload_files: int = Field(10, ge=1, description="Most files accepted in one upload.")
 
 
 class Settings(BaseSettings):

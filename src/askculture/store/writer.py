@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -268,6 +269,18 @@ class IndexWriter:
         for path, b in self._buffer.items():
             out[path] = b.state
         return out
+
+    def document_paths(self, doc_ids: Iterable[str]) -> list[str]:
+        """The source paths of these live documents (unknown ids are ignored), sorted."""
+        paths: set[str] = set()
+        for doc_id in set(doc_ids):
+            for seg in self._segments:
+                row = seg.document_row(doc_id)
+                extra = self._deleted.get(seg.name)
+                if row is not None and not (extra and row["path"] in extra.removed.doc_paths):
+                    paths.add(row["path"])
+            paths.update(p for p, b in self._buffer.items() if any(d.id == doc_id for d in b.docs))
+        return sorted(paths)
 
     # -- changes -----------------------------------------------------------------------------
     def _extra(self, seg: Segment) -> _Deleted:

@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from askculture.evidence import ANAPHORA, Question, analyse_question, tokens
+from askculture.answering.question import Question, analyse_question
+from askculture.answering.text import ANAPHORA, QUESTION_WORDS, tokens
+from askculture.lexical import tokenize
 
-_OPENERS = frozenset({"and", "but", "so", "also", "а", "и", "но", "ещё", "еще", "ал", "ә", "және",
-                      "енді", "сонда"})  # fmt: skip
+_OPENERS = frozenset(
+    {"and", "but", "so", "also", "а", "и", "но", "ещё", "еще", "ал", "ә", "және", "енді", "сонда"}
+)
 _MAX_OWN_TERMS = 4
 """A question with more content words than this stands on its own even with a pronoun."""
 
@@ -37,27 +40,13 @@ class FollowUp:
         return f"{self.question} {self.context}" if self.context else self.question
 
     def merge(self, q: Question) -> Question:
-        """The analysed question with the subject's terms, names and dates added to it.
-
-        Args:
-            q: The analysed follow-up question (or one part of it).
-
-        Returns:
-            A copy whose terms include the subject's (never as the asked-for focus), whose years
-            and months fall back to the subject's, and whose kind of answer is unchanged.
-        """
+        """The analysed follow-up with its subject's terms added, and the subject's years when
+        it names none; the kind of answer asked for stays the follow-up's own."""
         if not self.context:
             return q
         ctx = analyse_question(self.context)
-        have = {t.forms for t in q.terms}
-        extra = [replace(t, is_focus=False) for t in ctx.terms if t.forms not in have]
-        return replace(
-            q,
-            terms=[*q.terms, *extra],
-            years=q.years or ctx.years,
-            months=q.months or ctx.months,
-            names=[*q.names, *ctx.names],
-        )
+        extra = [t for t in ctx.terms if t not in q.terms]
+        return replace(q, terms=[*q.terms, *extra], years=q.years or ctx.years)
 
 
 def history_turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
@@ -113,13 +102,14 @@ def is_followup(question: str) -> bool:
     if not words:
         return False
     points_back = words[0] in _OPENERS or any(w in ANAPHORA for w in words)
-    own = analyse_question(question)
-    return points_back and len(own.terms) <= _MAX_OWN_TERMS and not _names_subject(own)
+    own = [w for w in words if w not in QUESTION_WORDS and w not in ANAPHORA and tokenize(w)]
+    return points_back and len(own) <= _MAX_OWN_TERMS and not _names_subject(question)
 
 
-def _names_subject(q: Question) -> bool:
-    """True when the question names a subject of its own (two or more proper names)."""
-    return sum(1 for t in q.terms if t.is_name) >= 2
+def _names_subject(question: str) -> bool:
+    """True when the question names a subject of its own (two or more capitalised words after
+    its first)."""
+    return sum(1 for t in tokens(question)[1:] if t.text[:1].isupper()) >= 2
 
 
 def resolve_followup(question: str, history: Sequence[HistoryItem] | None) -> FollowUp:

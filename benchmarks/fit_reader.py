@@ -1,0 +1,498 @@
+"""Fit the reader's weights on public QA suites and the sample dev set, cross-validated by article.
+
+The reader (``src/askculture/answering/reader.py``) has two logistic regressions: a *text model*
+that ranks every candidate sentence by its text signals and picks the few worth embedding, and
+a *model* that adds the embedding model's view of those and gives each the probability that it
+answers. It abstains below a threshold per language group and quotes a second sentence when it
+is nearly as probable as the best. This script fits all of it from data and writes
+``src/askculture/answering/reader.json``:
+
+1. for every question of every set it runs the same search and candidate extraction as
+   ``askculture ask`` and records each candidate's text signals, its cosine with the question
+   and whether it holds an accepted answer (in a gold document); the records are cached in
+   ``--work`` (``--refresh`` recollects them after the signals change);
+2. folds are grouped by article: an article's paragraphs, their translations and their questions
+   never sit on both sides of a fold;
+3. for each weight of the sample set's rows (``NEWS_WEIGHTS``) and each number of candidates to
+   embed (``EMBED_TOP``), the regularisation of each model is the one with the lowest
+   cross-validated log-loss; on the out-of-fold probabilities, each language group's abstention
+   threshold is the one that gives the most questions of that group (pooled over the sets) the
+   right response — a correct answer, or an abstention where the documents do not answer; the
+   second-sentence ratio is the one with the best accuracy whose mean answer length stays within
+   ``MAX_CHARS`` on every set;
+4. the combination kept is the one whose out-of-fold responses are right for the largest share
+   of questions (mean over the sets), the smallest ``embed_top`` within ``TOLERANCE`` of it;
+   then both models are refitted on everything and written out with the cross-validated figures.
+
+Run::
+
+    .venv/bin/python benchmarks/fit_reader.py              # collect (cached), fit, report, write
+    .venv/bin/python benchmarks/fit_reader.py --check      # refit; fail unless it equals the file
+    .venv/bin/python benchmarks/fit_reader.py --refresh    # recollect (after changing signals)
+
+Needs ``../shared/bench`` and ``../shared/eval/dev.jsonl`` (test data, never shipped) and
+scikit-learn (``pip install -e '.[dev]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import re
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from askculture.answering.ask import Filters, IndexReading, reading, search_passages
+from askculture.answering.features import FEATURES, TEXT_FEATURES, vector_matrix
+from askculture.answering.question import analyse_question
+from askculture.answering.reader import CROSS, WEIGHTS_FILE, Logistic, Reader
+from askculture.evaluation import contains_answer, load_questions
+from askculture.ingest import ingest
+from askculture.retrieval import clean_query, open_index
+from askculture.settings import SAMPLE_CORPUS_DIR, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SUITES = ("xquad-en", "xquad-ru", "xquad-x", "kazqad-kk")
+NEWS = "sample-dev"
+C_GRID = (0.01, 0.1, 1.0)
+NEWS_WEIGHTS = (1.0, 4.0, 16.0, 64.0)
+EMBED_TOP = (5, 10, 15)
+TOLERANCE = 0.002
+FOLDS = 5
+OVERHEAD_CHARS = 45  # markers, the sources line and a short answer around the quotes
+REFUSAL_CHARS = 120  # "The indexed documents do not answer ..." with the closest documents
+MAX_CHARS = 280  # mean answer length allowed per set when choosing the second-sentence ratio
+GRID = tuple(float(t) for t in np.round(np.arange(0.02, 0.9, 0.01), 2))
+SAME = TEXT_FEATURES.index("same_lang")
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclass
+class SetData:
+    """Every candidate of every question of one set (rows), and the questions."""
+
+    name: str
+    x: Array  # text signals, one row per candidate
+    cos: Array  # each candidate's cosine with its question
+    y: npt.NDArray[np.int8]  # 1 = holds an accepted answer in a gold document
+    q: npt.NDArray[np.int32]  # the question each row belongs to
+    chars: npt.NDArray[np.int32]  # sentence length
+    first: npt.NDArray[np.int8]  # 1 = from the first retrieved passage
+    answerable: npt.NDArray[np.int8]  # per question
+    groups: list[str]  # per question: its article
+    questions: list[str]  # per question: the text
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(
+            path, x=self.x, cos=self.cos, y=self.y, q=self.q, chars=self.chars, first=self.first,
+            answerable=self.answerable, groups=np.asarray(self.groups),
+            questions=np.asarray(self.questions), features=np.asarray(TEXT_FEATURES),
+        )  # fmt: skip
+
+    @classmethod
+    def load(cls, name: str, path: Path) -> SetData | None:
+        """The cached records, or None when they were collected for other signals."""
+        data = np.load(path)
+        if tuple(str(f) for f in data["features"]) != TEXT_FEATURES:
+            return None
+        return cls(
+            name, data["x"], data["cos"], data["y"], data["q"], data["chars"], data["first"],
+            data["answerable"], [str(g) for g in data["groups"]],
+            [str(t) for t in data["questions"]],
+        )  # fmt: skip
+
+    @functools.cached_property
+    def langs(self) -> list[str]:
+        """Each question's language, as ``ask`` detects it."""
+        return [analyse_question(t).lang for t in self.questions]
+
+    def take(self, rows: npt.NDArray[np.int64]) -> SetData:
+        """The same set with only these candidate rows."""
+        return replace(self, x=self.x[rows], cos=self.cos[rows], y=self.y[rows], q=self.q[rows],
+                       chars=self.chars[rows], first=self.first[rows])  # fmt: skip
+
+    def full(self) -> Array:
+        """Text and vector signals (columns as ``FEATURES``); vector signals are computed per
+        question over its rows, as ``ask`` computes them over the candidates it embeds."""
+        vec = np.zeros((len(self.y), 3))
+        for i in np.unique(self.q):
+            rows = np.flatnonzero(self.q == i)
+            vec[rows] = vector_matrix(self.cos[rows], self.x[rows, SAME])
+        return np.hstack([self.x, vec])
+
+
+def sets(bench: Path, dev: Path) -> list[tuple[str, Path, Path]]:
+    """(name, questions file, corpus folder) of every set used."""
+    out = [(s, bench / s / "questions.jsonl", bench / s / "corpus") for s in SUITES]
+    return [*out, (NEWS, dev, SAMPLE_CORPUS_DIR)]
+
+
+def article(doc_name: str, title: str) -> str:
+    """The article a document belongs to: XQuAD's article number (shared by its English,
+    Russian and cross-lingual versions), else the title without its "(n)" part number."""
+    m = re.match(r"xq-\w\w-(\d+)-", doc_name)
+    return f"xquad-{m.group(1)}" if m else re.sub(r"\s*\(\d+\)$", "", title)
+
+
+def collect(name: str, questions: Path, corpus: Path, work: Path, settings: Settings) -> SetData:
+    """Run search and candidate extraction for every question of a set (see module doc)."""
+    index = work / f"ix-{name}"
+    if not (index / "CURRENT").exists():
+        print(f"  indexing {corpus} ...", flush=True)
+        ingest([corpus], index, settings=settings)
+    retriever = open_index(index, settings=settings)
+    here = reading(retriever)
+    _warm(here, work / f"vectors-{name}.npz")
+    xs: list[Array] = []
+    cos: list[Array] = []
+    rows: dict[str, list[int]] = {k: [] for k in ("y", "q", "chars", "first")}
+    answerable: list[int] = []
+    groups: list[str] = []
+    asked: list[str] = []
+    for n, item in enumerate(load_questions(questions)):
+        text = clean_query(item.question, 10**6)
+        q = analyse_question(text)
+        found = search_passages(retriever, q, text, Filters(), settings.answer)
+        cands, x = here.text_signals(q, found, settings.answer)
+        gold = set(item.gold)
+        ref = next((c.passage for c in cands if Path(c.passage.path).name in gold), None)
+        ref = ref or (found[0] if found else None)
+        groups.append(article(Path(ref.path).name, ref.title) if ref else f"q{n}")
+        answerable.append(int(item.answerable))
+        asked.append(text)
+        if not cands:
+            continue
+        xs.append(x)
+        cos.append(here.cosines(text, cands))
+        for c in cands:
+            ok = item.answerable and (not gold or Path(c.passage.path).name in gold)
+            rows["y"].append(int(ok and contains_answer(c.text, item.answers)))
+            rows["q"].append(n)
+            rows["chars"].append(len(c.text))
+            rows["first"].append(int(c.passage.chunk_id == found[0].chunk_id))
+    return SetData(
+        name, np.vstack(xs), np.concatenate(cos), np.asarray(rows["y"], dtype=np.int8),
+        np.asarray(rows["q"], dtype=np.int32), np.asarray(rows["chars"], dtype=np.int32),
+        np.asarray(rows["first"], dtype=np.int8), np.asarray(answerable, dtype=np.int8),
+        groups, asked,
+    )  # fmt: skip
+
+
+def _warm(here: IndexReading, cache: Path) -> None:
+    """Embed every sentence of the index in large batches once (kept on disk), so that
+    collecting does not embed them a few at a time."""
+    from askculture.answering.features import SentenceEncoder
+
+    texts: list[str] = []
+    for d in here.retriever.reader.documents():
+        v = here.view(d.id)
+        texts += [SentenceEncoder.embedded_text(v, i) for i in range(len(v.spans))]
+    known: dict[str, npt.NDArray[np.float32]] = {}
+    if cache.exists():
+        data = np.load(cache)
+        known = dict(zip((str(t) for t in data["texts"]), data["vectors"], strict=True))
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        print(f"  embedding {len(missing)} sentences ...", flush=True)
+        vecs = here.retriever.embedder.embed_passages(missing)
+        known.update(zip(missing, vecs, strict=True))
+        np.savez(cache, texts=np.asarray(list(known)), vectors=np.stack(list(known.values())))
+    here.encoder.remember(list(known), np.stack(list(known.values())))
+
+
+# --------------------------------------------------------------------------------------------
+# Fitting
+# --------------------------------------------------------------------------------------------
+
+
+def fit_logistic(x: Array, y: npt.NDArray[np.int8], c: float, w: Array) -> Logistic:
+    """A logistic regression on standardised inputs (deterministic: lbfgs)."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y, sample_weight=w)
+    return Logistic(
+        mean=_rounded(mean), scale=_rounded(scale), coef=_rounded(model.coef_[0]),
+        intercept=round(float(model.intercept_[0]), 6),
+    )  # fmt: skip
+
+
+def _rounded(values: Array) -> list[float]:
+    return [round(float(v), 6) for v in values]
+
+
+def _weights(data: list[SetData], news: float) -> Array:
+    """Row weights: 1, and ``news`` for the sample set's rows (ministry news, the kind of
+    document askculture is for, but only a few dozen questions)."""
+    return np.concatenate([np.full(len(d.y), news if d.name == NEWS else 1.0) for d in data])
+
+
+def out_of_fold(xs: list[Array], data: list[SetData], c: float, news: float) -> list[Array]:
+    """Out-of-fold probabilities for every row of every set (folds grouped by article)."""
+    from sklearn.model_selection import GroupKFold
+
+    x, y, w = np.vstack(xs), np.concatenate([d.y for d in data]), _weights(data, news)
+    groups = np.concatenate([np.asarray(d.groups)[d.q] for d in data])
+    p = np.zeros(len(y))
+    for train, test in GroupKFold(n_splits=FOLDS).split(x, y, groups):
+        p[test] = fit_logistic(x[train], y[train], c, w[train]).probabilities(x[test])
+    return np.split(p, np.cumsum([len(d.y) for d in data])[:-1])
+
+
+def best_c(xs: list[Array], data: list[SetData], news: float) -> tuple[float, list[Array]]:
+    """The regularisation with the lowest cross-validated log-loss, and its probabilities."""
+    from sklearn.metrics import log_loss
+
+    y, w = np.concatenate([d.y for d in data]), _weights(data, news)
+    trials = {c: out_of_fold(xs, data, c, news) for c in C_GRID}
+
+    def loss(c: float) -> float:
+        p = np.clip(np.concatenate(trials[c]), 1e-9, 1 - 1e-9)
+        return float(log_loss(y, p, sample_weight=w))
+
+    c = min(C_GRID, key=loss)
+    return c, trials[c]
+
+
+def top_rows(d: SetData, p0: Array, k: int) -> npt.NDArray[np.int64]:
+    """Each question's ``k`` rows that the text model ranks highest."""
+    keep = []
+    for i in np.unique(d.q):
+        rows = np.flatnonzero(d.q == i)
+        keep.append(rows[np.argsort(-p0[rows], kind="stable")[:k]])
+    return np.sort(np.concatenate(keep)) if keep else np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class Figures:
+    """Simulated answer figures of one set."""
+
+    accuracy: float
+    abstention: float | None
+    false_abstention: float
+    chars: float
+    recall: float  # questions whose embedded candidates hold an answer at all
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {k: (None if v is None else round(v, 4)) for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Outcomes:
+    """Per question of a set: what its best two candidates would give."""
+
+    answerable: npt.NDArray[np.bool_]
+    group: npt.NDArray[np.str_]  # the language group of its best candidate
+    p1: Array  # probability of the best candidate (-1: none)
+    p2: Array  # of the second (-1: none)
+    y1: npt.NDArray[np.bool_]  # the best holds an answer
+    y2: npt.NDArray[np.bool_]
+    chars1: Array
+    chars2: Array
+    recall: npt.NDArray[np.bool_]  # some candidate holds an answer
+
+    @classmethod
+    def of(cls, d: SetData, p: Array) -> Outcomes:
+        nq = len(d.answerable)
+        cols = {k: np.full(nq, -1.0) for k in ("p1", "p2", "chars1", "chars2")}
+        y1, y2, recall = (np.zeros(nq, dtype=bool) for _ in range(3))
+        group = np.asarray(d.langs, dtype=object)
+        order = np.lexsort((-p, d.q))
+        bounds = np.searchsorted(d.q[order], np.arange(nq + 1))
+        for i in range(nq):
+            rows = order[bounds[i] : bounds[i + 1]]
+            if len(rows) == 0:
+                continue
+            recall[i] = bool(d.y[rows].any())
+            group[i] = d.langs[i] if d.x[rows[0], SAME] else CROSS
+            cols["p1"][i], cols["chars1"][i], y1[i] = p[rows[0]], d.chars[rows[0]], d.y[rows[0]]
+            if len(rows) > 1:
+                cols["p2"][i], cols["chars2"][i], y2[i] = p[rows[1]], d.chars[rows[1]], d.y[rows[1]]
+        return cls(d.answerable.astype(bool), group.astype(str), cols["p1"], cols["p2"], y1, y2,
+                   cols["chars1"], cols["chars2"], recall)  # fmt: skip
+
+    def decide(self, thresholds: dict[str, float], ratio: float) -> tuple[Array, ...]:
+        """(answered, correct, answer length) of every question."""
+        t = np.asarray([thresholds.get(g, thresholds["default"]) for g in self.group])
+        answered = self.p1 >= t
+        second = answered & (self.p2 >= np.maximum(t, ratio * self.p1))
+        correct = answered & self.answerable & (self.y1 | (second & self.y2))
+        chars = np.where(answered, OVERHEAD_CHARS + self.chars1 + 5 + second * (self.chars2 + 5),
+                         REFUSAL_CHARS)  # fmt: skip
+        return answered, correct, chars
+
+    def figures(self, thresholds: dict[str, float], ratio: float) -> Figures:
+        answered, correct, chars = self.decide(thresholds, ratio)
+        ans = self.answerable
+        return Figures(
+            accuracy=float(correct[ans].mean()),
+            abstention=float((~answered)[~ans].mean()) if (~ans).any() else None,
+            false_abstention=float((~answered)[ans].mean()),
+            chars=float(chars.mean()),
+            recall=float(self.recall[ans].mean()),
+        )
+
+
+def right(outcomes: list[Outcomes], thresholds: dict[str, float], group: str | None) -> float:
+    """Share of the questions (of a language group, pooled over the sets) that get the right
+    response: a correct answer, or an abstention when the documents do not answer."""
+    hits = total = 0
+    for o in outcomes:
+        answered, correct, _ = o.decide(thresholds, 2.0)
+        mine = np.ones(len(o.group), dtype=bool) if group is None else o.group == group
+        hits += int((correct | (~answered & ~o.answerable))[mine].sum())
+        total += int(mine.sum())
+    return hits / total if total else 0.0
+
+
+def choose_thresholds(outcomes: list[Outcomes]) -> dict[str, float]:
+    """Per language group (and one default for all), the threshold that gives the most
+    questions of that group, pooled over the sets, the right response."""
+    out = {"default": max(GRID, key=lambda t: right(outcomes, {"default": t}, None))}
+    for group in ("en", "ru", "kk", CROSS):
+        out[group] = max(GRID, key=lambda t: right(outcomes, {"default": t}, group))
+    return out
+
+
+def choose_ratio(outcomes: list[Outcomes], thresholds: dict[str, float]) -> float:
+    """The second-sentence ratio that answers most questions right with every set's mean
+    answer length within ``MAX_CHARS`` (2.0 = never a second sentence)."""
+    best, best_acc = 2.0, -1.0
+    for r in (2.0, *np.round(np.arange(0.95, 0.3, -0.05), 2)):
+        figs = [o.figures(thresholds, float(r)) for o in outcomes]
+        acc = float(np.mean([f.accuracy for f in figs]))
+        if all(f.chars <= MAX_CHARS for f in figs) and acc > best_acc + 1e-9:
+            best, best_acc = float(r), acc
+    return best
+
+
+def naive(d: SetData) -> float:
+    """Accuracy of quoting the first passage's sentence closest to the question (no abstaining)."""
+    hits = []
+    for i in np.flatnonzero(d.answerable):
+        rows = np.flatnonzero((d.q == i) & (d.first == 1))
+        hits.append(bool(len(rows)) and bool(d.y[rows[np.argmax(d.cos[rows])]]))
+    return float(np.mean(hits)) if hits else 0.0
+
+
+@dataclass
+class Trial:
+    """One combination of sample-set weight and candidates embedded, cross-validated."""
+
+    news: float
+    embed_top: int
+    c0: float
+    c1: float
+    thresholds: dict[str, float]
+    ratio: float
+    outcomes: list[Outcomes]
+
+    @property
+    def right(self) -> float:
+        return float(np.mean([right([o], self.thresholds, None) for o in self.outcomes]))
+
+
+def fit_reader(data: list[SetData]) -> tuple[Reader, dict[str, object]]:
+    """Fit the reader (see the module doc); return it and its cross-validated figures."""
+    trials: list[Trial] = []
+    for news in NEWS_WEIGHTS:
+        c0, p0 = best_c([d.x for d in data], data, news)
+        for k in EMBED_TOP:
+            subs = [d.take(top_rows(d, p, k)) for d, p in zip(data, p0, strict=True)]
+            c1, p1 = best_c([s.full() for s in subs], subs, news)
+            outcomes = [Outcomes.of(s, p) for s, p in zip(subs, p1, strict=True)]
+            thresholds = choose_thresholds(outcomes)
+            ratio = choose_ratio(outcomes, thresholds)
+            trials.append(Trial(news, k, c0, c1, thresholds, ratio, outcomes))
+            print(f"  news weight {news:g}, embed {k}: right {trials[-1].right:.4f}", flush=True)
+    top = max(t.right for t in trials)
+    best = min((t for t in trials if t.right >= top - TOLERANCE),
+               key=lambda t: (t.embed_top, -t.right))  # fmt: skip
+    cv = {
+        d.name: {
+            **o.figures(best.thresholds, best.ratio).to_dict(),
+            "naive_accuracy": round(naive(d), 4),
+            "questions": len(d.answerable),
+        }
+        for d, o in zip(data, best.outcomes, strict=True)
+    }
+    w = _weights(data, best.news)
+    text_model = fit_logistic(np.vstack([d.x for d in data]), np.concatenate([d.y for d in data]),
+                              best.c0, w)  # fmt: skip
+    subs = [d.take(top_rows(d, text_model.probabilities(d.x), best.embed_top)) for d in data]
+    model = fit_logistic(np.vstack([s.full() for s in subs]), np.concatenate([s.y for s in subs]),
+                         best.c1, _weights(subs, best.news))  # fmt: skip
+    meta: dict[str, object] = {
+        "fitted_by": "benchmarks/fit_reader.py",
+        "sets": [d.name for d in data],
+        "news_weight": best.news,
+        "C": {"text_model": best.c0, "model": best.c1},
+        "cv_folds": FOLDS,
+        "cv_right": {f"news {t.news:g}, embed {t.embed_top}": round(t.right, 4) for t in trials},
+        "cv": cv,
+    }
+    reader = Reader(features=FEATURES, text_model=text_model, model=model,
+                    embed_top=best.embed_top, thresholds=best.thresholds,
+                    second_ratio=best.ratio, meta=meta)  # fmt: skip
+    return reader, cv
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--bench", type=Path, default=SHARED / "bench")
+    ap.add_argument("--dev", type=Path, default=SHARED / "eval" / "dev.jsonl")
+    ap.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "results" / "reader")
+    ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    ap.add_argument("--check", action="store_true", help="refit and compare with --out")
+    ap.add_argument("--refresh", action="store_true", help="recollect the candidates")
+    args = ap.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    settings = Settings()
+    data: list[SetData] = []
+    for name, questions, corpus in sets(args.bench, args.dev):
+        cache = args.work / f"{name}.npz"
+        d = None if args.refresh or not cache.exists() else SetData.load(name, cache)
+        if d is None:
+            t0 = time.perf_counter()
+            print(f"{name}: collecting candidates ...", flush=True)
+            d = collect(name, questions, corpus, args.work, settings)
+            d.save(cache)
+            print(f"  {len(d.answerable)} questions, {len(d.y)} candidates in "
+                  f"{time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
+        data.append(d)
+    reader, cv = fit_reader(data)
+    print(f"kept: news weight {reader.meta['news_weight']:g}, embed_top {reader.embed_top}, "
+          f"C {reader.meta['C']}, thresholds {reader.thresholds}, "
+          f"second_ratio {reader.second_ratio}")  # fmt: skip
+    print(f"{'set':12} {'n':>5} {'recall':>7} {'acc':>6} {'abst':>6} {'f-abst':>7} {'chars':>6} "
+          f"{'naive':>6}")  # fmt: skip
+    for name, f in cv.items():
+        ab = "   –  " if f["abstention"] is None else f"{f['abstention']:6.3f}"
+        print(
+            f"{name:12} {f['questions']:5} {f['recall']:7.3f} {f['accuracy']:6.3f} {ab} "
+            f"{f['false_abstention']:7.3f} {f['chars']:6.0f} {f['naive_accuracy']:6.3f}"
+        )
+    weights = sorted(zip(FEATURES, reader.model.coef, strict=True), key=lambda t: -abs(t[1]))
+    print("model weights: " + ", ".join(f"{f} {w:+.2f}" for f, w in weights))
+    text = reader.model_dump_json(indent=1) + "\n"
+    if args.check:
+        same = args.out.exists() and args.out.read_text(encoding="utf-8") == text
+        print("reproduced exactly" if same else f"DIFFERS from {args.out}")
+        return 0 if same else 1
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

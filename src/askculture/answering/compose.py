@@ -1,0 +1,153 @@
+"""Chosen sentences → the answer a person reads: the short answer first, then the quotes.
+
+::
+
+    **Olga Lyubimova** [1]
+    The meeting was co-chaired by Olga Lyubimova ... [1]
+    Заседание провели ... (Russian) [2]
+    Sources: [1] 2025-10-11; [2] 2025-10-11, Russian.
+
+The short answer is cut verbatim out of the leading quote: a span of the kind the question asks
+for (a name, a date, a number) that the question does not already say, the one nearest to the
+question's words in that sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from askculture.answering.answer import Answer, Citation, make_citation
+from askculture.answering.features import Candidate, kind_spans
+from askculture.answering.question import Question
+from askculture.answering.text import tokens
+from askculture.lexical import tokenize
+from askculture.retrieval import Passage
+
+LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "kk": "Kazakh"}
+NO_ANSWER = "The indexed documents do not answer this question."
+EMPTY_INDEX = "The index holds no documents yet."
+
+
+@dataclass(frozen=True, slots=True)
+class ShortAnswer:
+    """A short answer: ``text`` is ``doc.text[start:end]`` of the candidate it comes from."""
+
+    text: str
+    start: int
+    end: int
+
+
+def short_answer(q: Question, c: Candidate) -> ShortAnswer | None:
+    """The short answer the sentence ``c`` gives to ``q``, or None.
+
+    Args:
+        q: The question (its kind says what to look for).
+        c: The leading sentence.
+
+    Returns:
+        The span of the asked-for kind that the question does not name, nearest to the words
+        the question and the sentence share; None when there is none (or the question asks for
+        no particular kind).
+    """
+    qterms = set(q.terms)
+    spans = [
+        s
+        for s in kind_spans(c.text, c.start, q.kind)
+        if not set(tokenize(c.doc.text[s.start : s.end], c.doc.lang)) <= qterms
+    ]
+    if not spans:
+        return None
+    anchors = [
+        t.start for t in tokens(c.text, c.start) if set(tokenize(t.text, c.doc.lang)) & qterms
+    ]
+
+    def distance(s: tuple[int, int]) -> int:
+        return min((abs(a - s[0]) for a in anchors), default=0)
+
+    best = min(spans, key=lambda s: (distance((s.start, s.end)), s.start))
+    return ShortAnswer(c.doc.text[best.start : best.end], best.start, best.end)
+
+
+def compose(
+    question: str,
+    query: str,
+    q: Question,
+    chosen: Sequence[Candidate],
+    passages: list[Passage],
+    unanswered: Sequence[str] = (),
+) -> Answer:
+    """The cited answer quoting ``chosen`` (best first).
+
+    Args:
+        question: The question as asked.
+        query: The question as searched for.
+        q: The analysed question (its language marks foreign quotes).
+        chosen: The sentences to quote, best first; at least one.
+        passages: The retrieved passages (cited documents are moved first).
+        unanswered: Parts of a compound question that found no answer.
+
+    Returns:
+        The answer with verbatim citations, one per quoted sentence.
+    """
+    citations: list[Citation] = []
+    lines: list[str] = []
+    short = short_answer(q, chosen[0])
+    if short is not None:
+        lines.append(f"**{_one_line(short.text)}** [1]")
+    for n, c in enumerate(chosen, start=1):
+        citations.append(make_citation(n, c.passage, c.doc.text, c.start, c.end))
+        lang = c.doc.lang
+        mark = f" ({LANGUAGE_NAMES.get(lang, lang)})" if lang and lang != q.lang else ""
+        lines.append(f"{_one_line(c.text)}{mark} [{n}]")
+    lines += [f"The indexed documents do not answer: {u}" for u in unanswered]
+    lines.append(_sources_line(citations, q.lang))
+    return Answer(
+        question,
+        "\n".join(lines),
+        citations,
+        False,
+        _cited_first(passages, citations),
+        query,
+        short_answer=short.text if short else None,
+        short_answer_n=1 if short else None,
+        unanswered=list(unanswered),
+    )
+
+
+def abstain(question: str, query: str, passages: list[Passage]) -> Answer:
+    """The answer that says the documents do not answer, naming the closest documents."""
+    if not passages:
+        return Answer(question, NO_ANSWER, [], True, [], query)
+    docs: dict[str, Passage] = {}
+    for p in passages:
+        docs.setdefault(p.doc_id, p)
+    closest = "; ".join(
+        f"“{_one_line(p.title)}” ({p.date or 'undated'})" for p in list(docs.values())[:3]
+    )
+    return Answer(question, f"{NO_ANSWER} Closest documents: {closest}.", [], True, passages, query)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _sources_line(citations: list[Citation], qlang: str) -> str:
+    items = []
+    for c in citations:
+        extra = f", {LANGUAGE_NAMES.get(c.lang, c.lang)}" if c.lang and c.lang != qlang else ""
+        items.append(f"[{c.n}] {c.date or 'undated'}{extra}")
+    return "Sources: " + "; ".join(items) + "."
+
+
+def _cited_first(passages: list[Passage], citations: list[Citation]) -> list[Passage]:
+    """Passages of cited documents first (in citation order), then the rest as retrieved."""
+    order: dict[str, int] = {}
+    for c in citations:
+        order.setdefault(c.doc_id, c.n)
+    cited = sorted((p for p in passages if p.doc_id in order), key=lambda p: order[p.doc_id])
+    rest = [p for p in passages if p.doc_id not in order]
+    return [
+        Passage(**{**p.to_dict(), "rank": i + 1})  # type: ignore[arg-type]
+        for i, p in enumerate(cited + rest)
+    ]

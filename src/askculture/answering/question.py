@@ -1,0 +1,324 @@
+"""What a question asks: its language, its index terms, the years it names, and the kind of
+short answer it wants (a person, a date, a number, a place — or something else).
+
+The kind comes from the question word and the noun after it ("who", "in what year", "сколько",
+"қай қалада", "which minister"); these are generic cue lists of the three languages, not rules for
+particular questions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from askculture.answering.text import ANAPHORA, QUESTION_WORDS, YEAR, tokens
+from askculture.documents import detect_language
+from askculture.lexical import tokenize
+
+
+class Kind(StrEnum):
+    """The kind of short answer a question asks for."""
+
+    PERSON = "person"
+    DATE = "date"
+    NUMBER = "number"
+    PLACE = "place"
+    OTHER = "other"
+
+
+_NOT_TERMS = QUESTION_WORDS | ANAPHORA  # what is asked, and what points back: not a subject
+_ARTICLES = frozenset({"the", "a", "an", "of", "is", "was", "are", "were", "did", "does", "do"})
+_WHO = frozenset(
+    "who whom whose кто кого кому кем чей чья чьи кім кімге кімді кімнің кіммен кімдер".split()
+)
+_WHEN = frozenset({"when", "когда", "қашан"})
+_WHERE = frozenset({"where", "где", "куда", "откуда", "қайда", "қайдан"})
+_HOW_MANY = frozenset({"сколько", "қанша", "неше"})
+_WHICH = frozenset(
+    "what which какой какая какое какие каких какую каким какими какого какому "
+    "каком қай қандай қайсы".split()
+)
+_DATE_NOUNS = (
+    "year",
+    "date",
+    "day",
+    "century",
+    "decade",
+    "month",
+    "time",
+    "period",
+    "год",
+    "дат",
+    "числ",
+    "день",
+    "дня",
+    "век",
+    "месяц",
+    "период",
+    "жыл",
+    "күн",
+    "ғасыр",
+    "ай",
+    "уақыт",
+)
+_NUMBER_NOUNS = (
+    "number",
+    "percent",
+    "percentage",
+    "amount",
+    "population",
+    "size",
+    "area",
+    "length",
+    "height",
+    "cost",
+    "price",
+    "budget",
+    "количеств",
+    "процент",
+    "числен",
+    "сумм",
+    "площад",
+    "размер",
+    "длин",
+    "высот",
+    "стоимост",
+    "бюджет",
+    "сан",
+    "пайыз",
+    "мөлшер",
+    "аумақ",
+    "ұзындығ",
+    "биіктіг",
+    "құн",
+)
+_PLACE_NOUNS = (
+    "city",
+    "country",
+    "town",
+    "place",
+    "region",
+    "state",
+    "continent",
+    "island",
+    "river",
+    "street",
+    "venue",
+    "location",
+    "город",
+    "стран",
+    "мест",
+    "регион",
+    "област",
+    "остров",
+    "рек",
+    "улиц",
+    "площадк",
+    "қала",
+    "ел",
+    "мемлекет",
+    "жер",
+    "аймақ",
+    "өңір",
+    "облыс",
+    "арал",
+    "өзен",
+    "көше",
+)
+_PERSON_NOUNS = (
+    "minister",
+    "president",
+    "director",
+    "chairman",
+    "chair",
+    "head",
+    "ambassador",
+    "singer",
+    "poet",
+    "writer",
+    "artist",
+    "painter",
+    "composer",
+    "actor",
+    "author",
+    "person",
+    "man",
+    "woman",
+    "leader",
+    "king",
+    "queen",
+    "emperor",
+    "scientist",
+    "founder",
+    "player",
+    "deputy",
+    "rector",
+    "министр",
+    "президент",
+    "директор",
+    "председател",
+    "глав",
+    "руководител",
+    "посол",
+    "певиц",
+    "певец",
+    "поэт",
+    "писател",
+    "художник",
+    "композитор",
+    "актер",
+    "автор",
+    "человек",
+    "лидер",
+    "король",
+    "королев",
+    "император",
+    "учен",
+    "основател",
+    "игрок",
+    "заместител",
+    "ректор",
+    "министр",
+    "төраға",
+    "басшы",
+    "елші",
+    "әнші",
+    "ақын",
+    "жазушы",
+    "суретші",
+    "композитор",
+    "әртіс",
+    "автор",
+    "адам",
+    "көшбасшы",
+    "патша",
+    "ғалым",
+    "негізін",
+)
+_LIST_CUES = re.compile(
+    r"\b(?:which|what|name)\s+(?:two|three|four|five|several)\b|\bwhich\s+\w+s\b.*\band\b|"
+    r"\bin which years\b|\bкакие\b|\bкаких\b|\bкакими\b|\bкімдер\b|\bқандай\s+\w+(?:лар|лер|дар|"
+    r"дер|тар|тер)\w*",
+    re.IGNORECASE,
+)
+
+
+@dataclass(slots=True)
+class Question:
+    """A question, read.
+
+    Attributes:
+        text: The question as searched for.
+        lang: Its language (en, ru or kk).
+        kind: The kind of short answer it wants.
+        terms: Its index terms (:func:`askculture.lexical.tokenize`), question words removed.
+        years: Years it names.
+        is_list: It asks for several things ("which two ministers", "какие страны").
+    """
+
+    text: str
+    lang: str
+    kind: Kind
+    terms: list[str]
+    years: set[int] = field(default_factory=set)
+    is_list: bool = False
+
+
+def analyse_question(text: str) -> Question:
+    """Read a question (see :class:`Question`).
+
+    Args:
+        text: A cleaned question in English, Russian or Kazakh.
+
+    Returns:
+        The analysed question.
+    """
+    lang = detect_language(text) or "en"
+    words = [t.lower for t in tokens(text)]
+    terms = [t for w in words if w not in _NOT_TERMS for t in tokenize(w, lang)]
+    years = {int(w) for w in words if YEAR.match(w)}
+    return Question(
+        text,
+        lang,
+        question_kind(words),
+        list(dict.fromkeys(terms)),
+        years,
+        bool(_LIST_CUES.search(text)),
+    )
+
+
+def question_kind(words: list[str]) -> Kind:
+    """The kind of answer asked for, from the question word and the nouns that follow it.
+
+    Args:
+        words: The question's words, lower-cased.
+
+    Returns:
+        The :class:`Kind`; ``OTHER`` when nothing says.
+    """
+    for i, w in enumerate(words):
+        nxt = [x for x in words[i + 1 : i + 6] if x not in _ARTICLES][:3]
+        if w in _WHO:
+            return Kind.PERSON
+        if w in _WHEN:
+            return Kind.DATE
+        if w in _WHERE:
+            return Kind.PLACE
+        if w in _HOW_MANY or (
+            w == "how" and nxt[:1] and nxt[0] in {"many", "much", "long", "old", "far", "big"}
+        ):
+            return Kind.NUMBER
+        if w in _WHICH:
+            before = words[max(0, i - 2) : i]  # Kazakh puts the noun first: "қай жылы"
+            for noun in [*nxt, *before]:
+                kind = _noun_kind(noun)
+                if kind is not Kind.OTHER:
+                    return kind
+            return Kind.OTHER
+    return Kind.OTHER
+
+
+def _noun_kind(noun: str) -> Kind:
+    if noun.startswith(_DATE_NOUNS) and not noun.startswith(("days", "daily")):
+        return Kind.DATE
+    if noun.startswith(_NUMBER_NOUNS):
+        return Kind.NUMBER
+    if noun.startswith(_PERSON_NOUNS):
+        return Kind.PERSON
+    if noun.startswith(_PLACE_NOUNS):
+        return Kind.PLACE
+    return Kind.OTHER
+
+
+_SPLIT_PART = re.compile(
+    r"(?:,\s*|\s+)(?:and|а также|а|и|ал|және|әрі)\s+(?=(?:which|what|who|whom|when|where|how|"
+    r"какой|какая|какое|какие|какую|каким|кто|кого|когда|где|сколько|кім|қай|қашан|қайда|қанша|"
+    r"неше|қандай)\b)",
+    re.IGNORECASE,
+)
+
+
+def split_question(text: str) -> list[str]:
+    """Split a compound question into its parts, each with the statement that precedes it.
+
+    "A attended X in 2023 and 2024. Which medal did she present in 2023, and which anniversary
+    did she discuss in 2024?" gives two questions, each starting with the first sentence.
+
+    Args:
+        text: The question.
+
+    Returns:
+        One or more questions; a simple question is returned unchanged.
+    """
+    sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+", text) if s.strip()]
+    context = " ".join(s for s in sentences if not s.endswith("?"))
+    parts: list[str] = []
+    for q in (s for s in sentences if s.endswith("?")):
+        for p in (p.strip(" ,") for p in _SPLIT_PART.split(q)):
+            if p:
+                p = p[0].upper() + p[1:]
+                parts.append(p if p.endswith("?") else p + "?")
+    if len(parts) <= 1:
+        return [text]
+    return [f"{context} {p}".strip() for p in parts]
