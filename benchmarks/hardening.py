@@ -1,7 +1,8 @@
 """Hardening drivers shared by ``tests/test_hardening.py`` (light) and ``run.py`` (heavy).
 
-* :func:`crash_trials`: ``kill -9`` a real ``askculture ingest`` process at random moments; after
-  each kill the index must open and equal either the state before that ingest or the state after.
+* :func:`crash_trials`: ``kill -9`` a real ``askculture ingest`` (committing, or merging at
+  commit) or ``askculture compact`` at random moments; after each kill the index must open and
+  equal either the state before or the state after.
 * :func:`searches_during_ingests`: threads search and re-open the index while ingests commit;
   every reader must see a whole generation.
 * :func:`run_bad_files`: ingest the generated malformed files beside good ones.
@@ -75,8 +76,11 @@ def index_state(index: Path) -> dict[str, str]:
 
 def _check_whole(reader: IndexReader) -> dict[str, str]:
     m = reader.manifest
-    vec_ids = set(faiss.vector_to_array(reader.vectors.id_map).astype(np.int64).tolist())
-    lex_ids = set(reader.lexical.ids.astype(np.int64).tolist())
+    vec_ids: set[int] = set()
+    for seg in reader.segments:  # every live chunk has a vector in its segment
+        stored = faiss.vector_to_array(seg.data.vectors.id_map).astype(np.int64)
+        vec_ids.update(set(stored.tolist()) - set(seg.deleted.tolist()))
+    lex_ids = set(reader.chunk_ids().astype(np.int64).tolist())
     docs = reader.documents()
     chunk_ids: set[int] = set()
     for doc in docs:
@@ -99,7 +103,7 @@ def _check_whole(reader: IndexReader) -> dict[str, str]:
     if problems:
         raise BrokenIndexError(f"{reader.generation.name}: " + "; ".join(problems))
     if vec_ids:
-        probe = reader.vectors.reconstruct(next(iter(vec_ids)))
+        probe = reader.vector(next(iter(vec_ids)))
         if not reader.search_dense(probe, 3):
             raise BrokenIndexError(f"{reader.generation.name}: dense search finds nothing")
     return {d.id: d.sha256 for d in docs}
@@ -142,12 +146,15 @@ def corpus_variants() -> list[list[tuple[str, str]]]:
 
 @dataclass
 class CrashTrial:
-    """One killed ingest."""
+    """One killed process."""
 
+    kind: str  # "ingest", "ingest-merging" (every commit merges) or "compact"
     target: int
     delay: float
     outcome: str  # "before", "after", or what went wrong
     seconds_to_check: float
+    segments: int = 0
+    """Segments of the index after the kill."""
 
 
 @dataclass
@@ -155,6 +162,7 @@ class CrashReport:
     """All trials of :func:`crash_trials`."""
 
     full_ingest_s: float
+    full_compact_s: float = 0.0
     trials: list[CrashTrial] = field(default_factory=list)
 
     @property
@@ -162,70 +170,181 @@ class CrashReport:
         """Trials after which the index was neither the old nor the new state."""
         return [t for t in self.trials if t.outcome not in ("before", "after")]
 
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{kind: {outcome: trials}}`` (outcomes other than before/after count as BROKEN)."""
+        out: dict[str, dict[str, int]] = {}
+        for t in self.trials:
+            key = t.outcome if t.outcome in ("before", "after") else "BROKEN"
+            per = out.setdefault(t.kind, {})
+            per[key] = per.get(key, 0) + 1
+        return out
 
-def _run_ingest(corpus: Path, index: Path, env: dict[str, str]) -> float:
+
+def _run(args: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.run(
-        cli("ingest", str(corpus), "--index", str(index), "--prune"),
-        env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    proc = subprocess.run(cli(*args), env=env, capture_output=True, text=True, timeout=600)
     if proc.returncode not in (0, 3):
-        raise RuntimeError(f"ingest failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
+        raise RuntimeError(f"{args[0]} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
     return time.perf_counter() - started
 
 
-def crash_trials(work: Path, trials: int, seed: int = 0) -> CrashReport:
-    """Kill ``trials`` CLI ingests with SIGKILL at random moments and check the index each time.
+def _ingest_args(corpus: Path, index: Path) -> list[str]:
+    return ["ingest", str(corpus), "--index", str(index), "--prune"]
 
-    Half of the kills fall anywhere in a full ingest's duration (start-up included), half in
-    its last 40% (where it embeds, writes and commits).
+
+def _kill_after(args: list[str], env: dict[str, str], delay: float) -> bool:
+    """Run the CLI with ``args``; SIGKILL it after ``delay`` s. True when it was killed."""
+    proc = subprocess.Popen(
+        cli(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )  # fmt: skip
+    try:
+        proc.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+    return proc.wait() == -signal.SIGKILL
+
+
+def _outcome(index: Path, before: dict[str, str], after: dict[str, str]) -> tuple[str, int]:
+    try:
+        now = index_state(index)
+        segments = len(IndexReader.open(index).segments)
+    except Exception as exc:
+        return f"broken: {type(exc).__name__}: {exc}", 0
+    if now == before:
+        return "before", segments
+    if now == after:
+        return "after", segments
+    return f"neither: {len(now)} documents (before {len(before)}, after {len(after)})", segments
+
+
+KINDS = ("ingest", "ingest-merging", "compact")
+
+
+def crash_trials(work: Path, trials: int, seed: int = 0) -> CrashReport:
+    """Kill ``trials`` CLI processes with SIGKILL at random moments; check the index each time.
+
+    The trials cycle through three kinds: an ingest (4 -> 10 -> 4 changed files: new segments
+    and deletions); an ingest whose commit merges every small segment
+    (``ASKCULTURE_INDEX__MERGE_FACTOR=2``: the kill may land in the merge); and ``askculture
+    compact`` after an ingest left several segments. Half of the kills fall anywhere in the
+    process's calibrated duration (start-up included), half in its last 40% (where it writes
+    and commits). After a killed ingest the index must hold exactly the documents of before or
+    after it; after a killed compaction, exactly the documents it held (nothing committed may be
+    lost), whether or not the merge was switched in.
     """
     rnd = random.Random(seed)
     corpus, index = work / "corpus", work / "index"
     variants = corpus_variants()
     env = minilm_env()
+    merging = minilm_env(ASKCULTURE_INDEX__MERGE_FACTOR="2")
     set_corpus(corpus, variants[0])
-    _run_ingest(corpus, index, env)
+    _run(_ingest_args(corpus, index), env)
     set_corpus(corpus, variants[1])
-    full = _run_ingest(corpus, index, env)  # calibrate: a complete ingest, 4 -> 10 files
-    report = CrashReport(full_ingest_s=full)
+    full = _run(_ingest_args(corpus, index), env)  # calibrate: a complete ingest, 4 -> 10 files
+    full_compact = _run(["compact", "--index", str(index)], env)
+    report = CrashReport(full_ingest_s=full, full_compact_s=full_compact)
     current = 1
     for i in range(trials):
+        kind = KINDS[i % len(KINDS)]
         target = rnd.choice([v for v in range(len(variants)) if v != current])
         set_corpus(corpus, variants[target])
+        if kind == "compact":  # first an ingest that leaves more segments to merge
+            _run(_ingest_args(corpus, index), env)
+            current = target
         after = corpus_state(corpus)
         before = index_state(index)
-        delay = rnd.uniform(0.05, 1.1 * full) if i % 2 == 0 else rnd.uniform(0.6, 1.1) * full
-        proc = subprocess.Popen(
-            cli("ingest", str(corpus), "--index", str(index), "--prune"),
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            proc.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        t0 = time.perf_counter()
-        try:
-            now = index_state(index)
-        except Exception as exc:
-            outcome = f"broken: {type(exc).__name__}: {exc}"
+        span = full_compact if kind == "compact" else full
+        delay = rnd.uniform(0.05, 1.1 * span) if i % 2 == 0 else rnd.uniform(0.6, 1.1) * span
+        if kind == "compact":
+            _kill_after(["compact", "--index", str(index)], env, delay)
         else:
-            if now == before:
-                outcome = "before"
-            elif now == after:
-                outcome = "after"
-            else:
-                outcome = (
-                    f"neither: {len(now)} documents (before {len(before)}, after {len(after)})"
-                )
-        report.trials.append(CrashTrial(target, delay, outcome, time.perf_counter() - t0))
+            _kill_after(_ingest_args(corpus, index), merging if kind != "ingest" else env, delay)
+        t0 = time.perf_counter()
+        outcome, segments = _outcome(index, before, after)
+        report.trials.append(
+            CrashTrial(kind, target, delay, outcome, time.perf_counter() - t0, segments)
+        )
         if outcome == "after":
             current = target
         elif outcome == "before":
             set_corpus(corpus, variants[current])
         else:
             break
+    return report
+
+
+@dataclass
+class CompactKillReport:
+    """Outcome of :func:`compact_kill_trials`."""
+
+    full_compact_s: float
+    trials: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def killed_before_switch(self) -> int:
+        """Kills that left the segments unmerged (they landed in the merge or before it)."""
+        return sum(1 for t in self.trials if t["killed"] and t["segments_after"] > 1)
+
+    @property
+    def broken(self) -> int:
+        """Trials after which the index was not whole with the same documents."""
+        return sum(1 for t in self.trials if t["outcome"] != "same documents")
+
+
+def compact_kill_trials(work: Path, trials: int, seed: int = 1) -> CompactKillReport:
+    """``kill -9`` ``askculture compact`` while it merges a 12,000-chunk index of 5 segments.
+
+    A small corpus compacts in a blink after seconds of start-up, so kills would rarely land in
+    the merge; this index takes seconds to merge. Each trial rebuilds it (synthetic chunks, a few
+    documents deleted), kills the compaction at a random moment of its calibrated duration and
+    checks the index opens whole and holds the same documents.
+    """
+    from synth import Vocabulary, build_index
+
+    from askculture.store import IndexWriter, Manifest
+
+    rnd = random.Random(seed)
+    index = work / "index"
+    manifest = Manifest(
+        model="minilm", model_id="sentence-transformers/all-MiniLM-L6-v2", dim=384,
+        query_prefix="", passage_prefix="", chunking={},
+    )  # fmt: skip
+    vocab = Vocabulary.from_sample()
+    env = minilm_env()
+
+    def build() -> None:
+        shutil.rmtree(index, ignore_errors=True)
+        build_index(
+            index, 12_000, manifest, vocab, exact_search_max=20_000, segment_chunks=2_500,
+            words_per_chunk=100,
+        )  # fmt: skip
+        reader = IndexReader.open(index)
+        rows = reader.segments[0].con.execute("SELECT path FROM documents LIMIT 3")
+        paths, live = [r[0] for r in rows], reader.manifest
+        with IndexWriter(index, live, merge_factor=100) as writer:
+            for path in paths:
+                writer.remove_file(path)
+
+    build()
+    full = _run(["compact", "--index", str(index)], env)
+    report = CompactKillReport(full)
+    for _ in range(trials):
+        build()
+        before = index_state(index)
+        delay = rnd.uniform(0.3, 1.0) * full
+        killed = _kill_after(["compact", "--index", str(index)], env, delay)
+        try:
+            now = index_state(index)
+            segments = len(IndexReader.open(index).segments)
+            outcome = (
+                "same documents" if now == before else f"{len(now)} documents, not {len(before)}"
+            )
+        except Exception as exc:
+            outcome, segments = f"broken: {type(exc).__name__}: {exc}", -1
+        report.trials.append(
+            {"delay": round(delay, 2), "killed": killed,
+             "segments_after": segments, "outcome": outcome}
+        )  # fmt: skip
     return report
 
 
@@ -410,9 +529,11 @@ def run_bad_files(
 __all__ = [
     "BadFilesReport",
     "BrokenIndexError",
+    "CompactKillReport",
     "ConcurrencyReport",
     "CrashReport",
     "cli",
+    "compact_kill_trials",
     "corpus_state",
     "crash_trials",
     "index_state",

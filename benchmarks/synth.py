@@ -2,7 +2,8 @@
 
 * :func:`vary_corpus` writes ``copies`` variants of the sample corpus (paragraphs shuffled,
   digits changed, titles numbered), so that a larger corpus of realistic files can be ingested.
-* :func:`build_index` writes an index of ``n`` chunks straight through :class:`IndexWriter`,
+* :func:`build_index` writes an index of ``n`` chunks straight through :class:`IndexWriter`
+  (segment by segment, as an ingest does),
   without embedding anything: random unit vectors and texts drawn from the sample corpus's own
   words (so BM25 sees realistic terms and posting lists), under a manifest that names the real
   embedding model, so ``retrieve`` and ``ask`` query it exactly as a real index.
@@ -86,12 +87,23 @@ def unit_vectors(
     drawn with other seeds (queries) come from the same distribution.
     """
     out = np.empty((n, dim), dtype=np.float32)
+    i = 0
+    for part in iter_unit_vectors(n, dim, seed, kind, block=block):
+        out[i : i + len(part)] = part
+        i += len(part)
+    return out
+
+
+def iter_unit_vectors(
+    n: int, dim: int, seed: int, kind: str = "structured", *, block: int = 100_000
+) -> Iterator[npt.NDArray[np.float32]]:
+    """The vectors of :func:`unit_vectors`, ``block`` at a time (to keep memory flat)."""
     rng = np.random.default_rng(seed)
     if kind == "uniform":
         for i in range(0, n, block):
             x = rng.standard_normal((min(block, n - i), dim), dtype=np.float32)
-            out[i : i + len(x)] = x / np.linalg.norm(x, axis=1, keepdims=True)
-        return out
+            yield x / np.linalg.norm(x, axis=1, keepdims=True)
+        return
     rank, clusters = 32, 64
     basis = np.linalg.qr(np.random.default_rng(42).standard_normal((dim, rank)))[0]
     basis = basis.astype(np.float32)
@@ -103,8 +115,7 @@ def unit_vectors(
         z = centres[rng.integers(0, clusters, m)]
         z = z + rng.standard_normal((m, rank), dtype=np.float32) * spectrum
         x = z @ basis.T + 0.05 * rng.standard_normal((m, dim), dtype=np.float32)
-        out[i : i + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
-    return out
+        yield x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,25 +241,30 @@ def build_index(
     seed: int = 0,
     kind: str = "structured",
     chunks_per_doc: int = 10,
-    words_per_chunk: int = 100,
+    words_per_chunk: int = 200,
+    segment_chunks: int = 100_000,
 ) -> BuiltIndex:
-    """Write an index of ``n_chunks`` synthetic chunks at ``path`` in one generation."""
+    """Write an index of ``n_chunks`` synthetic chunks at ``path`` in one commit (its segments
+    written every ``segment_chunks`` chunks, as an ingest does)."""
     import time
 
     started = time.perf_counter()
-    vectors = unit_vectors(n_chunks, manifest.dim, seed, kind)
-    offset = 0
+    blocks = iter_unit_vectors(n_chunks, manifest.dim, seed, kind)
+    block = np.zeros((0, manifest.dim), dtype=np.float32)
     docs = 0
-    with IndexWriter(path, manifest, rebuild=True, exact_search_max=exact_search_max) as writer:
+    with IndexWriter(
+        path, manifest, rebuild=True, exact_search_max=exact_search_max,
+        segment_chunks=segment_chunks,
+    ) as writer:  # fmt: skip
         for doc, chunks, terms in _documents(
             n_chunks, vocab, seed, chunks_per_doc, words_per_chunk
         ):
+            while len(block) < len(chunks):
+                block = np.concatenate([block, next(blocks)])
+            vecs, block = block[: len(chunks)], block[len(chunks) :]
             state = FileState(doc.path, len(doc.text), 0, doc.sha256)
-            vecs = vectors[offset : offset + len(chunks)]
             writer.add_file(state, [(doc, chunks, terms, vecs)])
-            offset += len(chunks)
             docs += 1
-        del vectors, vecs  # the writer has them; free memory before the commit
     index_type = writer.manifest.index_type
     return BuiltIndex(
         path, n_chunks, docs, index_type, time.perf_counter() - started, seed, kind,
@@ -256,4 +272,11 @@ def build_index(
     )  # fmt: skip
 
 
-__all__ = ["BuiltIndex", "Vocabulary", "build_index", "unit_vectors", "vary_corpus"]
+__all__ = [
+    "BuiltIndex",
+    "Vocabulary",
+    "build_index",
+    "iter_unit_vectors",
+    "unit_vectors",
+    "vary_corpus",
+]

@@ -32,7 +32,7 @@ from askculture.store import IndexReader, IndexWriter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 hardening = importlib.import_module("hardening")
 malformed = importlib.import_module("malformed")
-ingest_module = importlib.import_module("askculture.ingest")
+reading = importlib.import_module("askculture.reading")
 
 GITIS_EN = "2025-10-11-kz-russia-culture-subcommission.md"
 
@@ -97,7 +97,7 @@ def test_a_killed_reader_is_replaced(tmp_path: Path, minilm: Settings) -> None:
     corpus.mkdir()
     shutil.copy(SAMPLE_CORPUS_DIR / GITIS_EN, corpus)
     askculture.ingest([corpus], tmp_path / "index", settings=minilm)
-    worker = ingest_module._idle_worker
+    worker = reading._idle_worker
     assert worker is not None and worker.alive
     worker.proc.kill()  # the idle reader dies between ingests
     worker.proc.wait()
@@ -386,7 +386,7 @@ def test_the_reader_process_dies_with_its_parent(tmp_path: Path) -> None:
     script = (
         "import sys, time, askculture\n"
         f"askculture.ingest([{str(corpus)!r}], {str(tmp_path / 'index')!r})\n"
-        "print(sys.modules['askculture.ingest']._idle_worker.proc.pid, flush=True)\n"
+        "print(sys.modules['askculture.reading']._idle_worker.proc.pid, flush=True)\n"
         "time.sleep(600)\n"
     )
     parent = subprocess.Popen(

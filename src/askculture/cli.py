@@ -183,6 +183,8 @@ def status(index_dir: Path | None, as_json: bool) -> None:
         "model_id": m.model_id,
         "dimension": m.dim,
         "index_type": m.index_type,
+        "segments": len(m.segments),
+        "deleted_chunks": m.counts.get("deleted_chunks", 0),
         "chunking": m.chunking,
         "size_bytes": reader.size_on_disk(),
     }
@@ -194,6 +196,41 @@ def status(index_dir: Path | None, as_json: bool) -> None:
         if key == "size_bytes":
             key, value = "size on disk", f"{int(str(value)) / 2**20:.1f} MiB"
         click.echo(f"{key:>12}: {value}")
+
+
+@main.command()
+@index_option
+@click.option(
+    "--wait",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds to wait for a running ingest before switching to the merged segment.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_errors_to_messages
+def compact(index_dir: Path | None, wait: float, as_json: bool) -> None:
+    """Merge the index's segments into one and drop deleted chunks.
+
+    Runs beside ingests and searches: only the final switch waits for a running ingest.
+    """
+    from dataclasses import asdict
+
+    from askculture.store import compact as run_compact
+
+    settings = Settings()
+    path = index_dir or settings.index.dir
+    report = run_compact(path, exact_search_max=settings.index.exact_search_max, lock_timeout=wait)
+    if as_json:
+        _emit_json(asdict(report))
+    elif not report.changed:
+        click.echo(f"{path}: already one segment without deletions; nothing to do")
+    else:
+        click.echo(
+            f"{report.segments_before} segments -> {report.segments_after}; "
+            f"{report.chunks:,} chunks kept, {report.deleted_dropped:,} deleted dropped in "
+            f"{report.seconds:.1f}s -> generation {report.generation}"
+        )
 
 
 @main.command()

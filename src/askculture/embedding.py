@@ -8,12 +8,13 @@ a model name or local path.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -102,18 +103,30 @@ def resolve_model(settings: EmbeddingSettings) -> ModelSpec:
 
 
 class SentenceTransformerEmbedder:
-    """An :class:`Embedder` backed by a sentence-transformers model on the CPU."""
+    """An :class:`Embedder` backed by a sentence-transformers model (CPU by default)."""
 
-    def __init__(self, spec: ModelSpec, *, batch_size: int = 32, threads: int | None = None):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        batch_size: int = 32,
+        threads: int | None = None,
+        device: str = "cpu",
+        processes: int = 1,
+    ):
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
 
         transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
         transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-        torch.set_num_threads(threads or os.cpu_count() or 1)
+        self.threads = threads or os.cpu_count() or 1
+        torch.set_num_threads(self.threads)
+        self.device = device
+        self.processes = max(1, processes)
+        self._pool: Any = None
         try:
-            self._model = SentenceTransformer(spec.location, device="cpu")
+            self._model = SentenceTransformer(spec.location, device=device)
         except Exception as exc:  # sentence-transformers raises many kinds
             raise ConfigError(
                 f"cannot load embedding model {spec.location!r} "
@@ -149,14 +162,45 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         prefixed = [self.spec.passage_prefix + t for t in texts]
         with self._lock:
+            pool = self._worker_pool() if len(texts) > self.batch_size else None
             out = self._model.encode(
                 prefixed,
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
+                pool=pool,
             )
         return np.ascontiguousarray(out, dtype=np.float32)
+
+    def _worker_pool(self) -> Any:
+        """sentence-transformers' multi-process pool (``processes`` workers on ``device``),
+        started on first use; None with one process.
+
+        The workers are spawned: a script that ingests with ``processes > 1`` needs an
+        ``if __name__ == "__main__":`` guard (the ``askculture`` command has one).
+        """
+        if self.processes <= 1:
+            return None
+        if self._pool is None:
+            per_worker = str(max(1, self.threads // self.processes))
+            before = os.environ.get("OMP_NUM_THREADS")
+            os.environ["OMP_NUM_THREADS"] = per_worker  # the spawned workers read it at start
+            try:
+                self._pool = self._model.start_multi_process_pool([self.device] * self.processes)
+            finally:
+                if before is None:
+                    os.environ.pop("OMP_NUM_THREADS", None)
+                else:
+                    os.environ["OMP_NUM_THREADS"] = before
+            atexit.register(self.close)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker pool, if one runs."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            self._model.stop_multi_process_pool(pool)
 
     def embed_query(self, text: str) -> Vectors:
         """Encode one query (query prefix added), L2-normalised."""
@@ -171,8 +215,12 @@ class SentenceTransformerEmbedder:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_embedder(spec: ModelSpec, batch_size: int, threads: int) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(spec, batch_size=batch_size, threads=threads)
+def _cached_embedder(
+    spec: ModelSpec, batch_size: int, threads: int, device: str, processes: int
+) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(
+        spec, batch_size=batch_size, threads=threads, device=device, processes=processes
+    )
 
 
 def get_embedder(settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
@@ -184,4 +232,10 @@ def get_embedder(settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
     Returns:
         A loaded, shared embedder.
     """
-    return _cached_embedder(resolve_model(settings), settings.batch_size, settings.threads)
+    return _cached_embedder(
+        resolve_model(settings),
+        settings.batch_size,
+        settings.threads,
+        settings.device,
+        settings.processes,
+    )

@@ -1,4 +1,4 @@
-"""Lexical (BM25) search that understands English, Russian and Kazakh words.
+"""Index terms for lexical (BM25) search that understand English, Russian and Kazakh words.
 
 Words are lower-cased and stemmed in their own language (English and Russian with Snowball,
 Kazakh cut to its first four letters — Kazakh and Russian words are never stemmed as English),
@@ -10,15 +10,9 @@ its unstemmed form, so proper names survive stemmers that disagree about them.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import unicodedata
-from collections.abc import Sequence
-from pathlib import Path
 
-import bm25s
-import numpy as np
-import numpy.typing as npt
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_RUSSIAN
 
@@ -196,85 +190,3 @@ def tokenize(text: str, lang: str | None = None) -> list[str]:
             continue
         terms.extend(_word_terms(word, lang))
     return terms
-
-
-class LexicalIndex:
-    """A BM25 index over chunk terms, keyed by chunk row ids."""
-
-    def __init__(self, bm25: bm25s.BM25 | None, ids: npt.NDArray[np.int64]):
-        self._bm25 = bm25
-        self.ids = ids
-        self._pos = {int(i): p for p, i in enumerate(ids)}
-
-    @classmethod
-    def build(cls, ids: list[int], token_lists: list[list[str]]) -> LexicalIndex:
-        """Index chunks given their row ids and their terms (from :func:`tokenize`)."""
-        if not ids:
-            return cls(None, np.zeros(0, dtype=np.int64))
-        bm25 = bm25s.BM25()
-        bm25.index(token_lists, show_progress=False)
-        return cls(bm25, np.asarray(ids, dtype=np.int64))
-
-    def save(self, directory: Path) -> None:
-        """Write the index into ``directory`` (created)."""
-        directory.mkdir(parents=True, exist_ok=True)
-        np.save(directory / "ids.npy", self.ids)
-        if self._bm25 is not None:
-            self._bm25.save(str(directory), show_progress=False)
-        (directory / "state.json").write_text(json.dumps({"empty": self._bm25 is None}))
-
-    @classmethod
-    def load(cls, directory: Path) -> LexicalIndex:
-        """Read an index written by :meth:`save`."""
-        ids = np.load(directory / "ids.npy")
-        state = json.loads((directory / "state.json").read_text())
-        if state["empty"]:
-            return cls(None, ids)
-        bm25 = bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
-        return cls(bm25, ids)
-
-    @property
-    def size(self) -> int:
-        """How many chunks are indexed."""
-        return len(self.ids)
-
-    def doc_freq(self, terms: Sequence[str]) -> list[int]:
-        """How many indexed chunks hold each term (0 for terms never seen)."""
-        if self._bm25 is None:
-            return [0] * len(terms)
-        vocab = self._bm25.vocab_dict
-        indptr = self._bm25.scores["indptr"]
-        return [int(indptr[vocab[t] + 1] - indptr[vocab[t]]) if t in vocab else 0 for t in terms]
-
-    def search(
-        self,
-        terms: list[str],
-        n: int,
-        allowed: set[int] | None = None,
-    ) -> list[tuple[int, float]]:
-        """Best chunks for query terms.
-
-        Args:
-            terms: Query terms from :func:`tokenize`.
-            n: How many results at most.
-            allowed: Only these chunk row ids (filters); ``None`` for all.
-
-        Returns:
-            ``(chunk row id, BM25 score)`` pairs with a positive score, best first.
-        """
-        if self._bm25 is None or not terms:
-            return []
-        vocab = self._bm25.vocab_dict
-        known = [t for t in dict.fromkeys(terms) if t in vocab]
-        if not known:
-            return []
-        scores = self._bm25.get_scores(known)
-        if allowed is not None:
-            mask = np.zeros(len(self.ids), dtype=bool)
-            for cid in allowed:
-                pos = self._pos.get(cid)
-                if pos is not None:
-                    mask[pos] = True
-            scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores)[:n]
-        return [(int(self.ids[p]), float(scores[p])) for p in top if scores[p] > 0]

