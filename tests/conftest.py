@@ -7,13 +7,17 @@ with the real libraries (reportlab, python-docx) for tests that need specific co
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import askculture
 from askculture.settings import SAMPLE_CORPUS_DIR, Settings
+
+if TYPE_CHECKING:
+    from llm_support import LlamaServer
 
 CYRILLIC_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 """A TrueType font with Cyrillic and Kazakh letters; PDFs fall back to Helvetica without it."""
@@ -262,3 +266,51 @@ def e5_index(tmp_path_factory: pytest.TempPathFactory, e5: Settings) -> Path:
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
 """The development questions (outside the project, in ../shared); tests skip without it."""
+
+
+# -- a real language-model server (llama.cpp's llama-server) for the written answers --------
+
+
+@pytest.fixture(scope="session")
+def llama_parts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """``(llama-server binary, GGUF model)``; skips when the ``[llm]`` extra is not installed."""
+    from filelock import FileLock
+
+    from llm_support import gguf_model, server_binary
+
+    binary = server_binary()
+    if binary is None:
+        pytest.skip("llama.cpp's llama-server is not built (extra [llm]: scripts/setup.sh --dev)")
+    cache = Settings().embedding.models_dir
+    cache.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cache / "gguf.lock")):
+        model = gguf_model(cache)
+    if model is None:
+        pytest.skip("the GGUF model package is not installed (extra [llm])")
+    return binary, model
+
+
+@pytest.fixture(scope="session")
+def llm_server(
+    llama_parts: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LlamaServer]:
+    """A real llama-server with Gemma 3 270M on 127.0.0.1, for the whole session."""
+    from llm_support import start_llama_server
+
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    server = start_llama_server(*llama_parts, log)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def llm(e5: Settings, llm_server: LlamaServer) -> Settings:
+    """e5 settings with ``answer.backend = llm`` pointed at the session's llama-server."""
+    from llm_support import MODEL_ALIAS
+
+    settings = e5.model_copy(deep=True)
+    settings.answer.backend = "llm"
+    settings.llm.base_url = llm_server.base_url
+    settings.llm.model = MODEL_ALIAS
+    settings.llm.timeout_s = 120
+    return settings

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -164,6 +164,14 @@ class LLMSettings(BaseModel):
     )
     temperature: float = Field(
         0.0, ge=0, le=2, description="Sampling temperature; 0 = the most likely words, repeatable."
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Extra JSON fields sent with every request, for options only some servers know "
+            "(llama.cpp: 'grammar', 'cache_prompt'; Ollama: 'options'); as JSON in the "
+            "environment, e.g. ASKCULTURE_LLM__EXTRA_BODY='{\"cache_prompt\": true}'."
+        ),
     )
 
 

@@ -204,6 +204,7 @@ def stream_written(answer: Answer, settings: Settings | None = None) -> Iterator
             max_tokens=llm.max_tokens,
             temperature=llm.temperature,
             stream=True,
+            extra_body=llm.extra_body or None,
         )
         with stream:
             for chunk in stream:
