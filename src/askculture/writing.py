@@ -31,16 +31,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
-
-import openai
-from openai.types.chat import ChatCompletionMessageParam
+from typing import TYPE_CHECKING, Literal
 
 from askculture.answering import Answer, Citation, ask
 from askculture.documents import detect_language
 from askculture.errors import ConfigError
 from askculture.gate import MAX_SENTENCES, NOT_IN_DOCUMENTS, check
 from askculture.settings import LLMSettings, Settings
+
+if TYPE_CHECKING:  # the openai client is imported when a written answer is asked for
+    import openai
+    from openai.types.chat import ChatCompletionMessageParam
 
 Backend = Literal["extractive", "llm"]
 Fallback = Literal["gate", "not_in_documents", "timeout", "connection", "http_error", "malformed"]
@@ -139,6 +140,8 @@ def build_messages(answer: Answer) -> list[ChatCompletionMessageParam]:
 
 @functools.lru_cache(maxsize=8)
 def _client(base_url: str, api_key: str, timeout_s: float) -> openai.OpenAI:
+    import openai
+
     return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0)
 
 
@@ -243,6 +246,8 @@ def _failure(exc: Exception, llm: LLMSettings, *, midway: bool) -> tuple[Fallbac
     Raises:
         Exception: ``exc`` itself when it is none of the server's failures (a bug here).
     """
+    import openai
+
     server = f"the language-model server ({llm.base_url})"
     if isinstance(exc, (_Deadline, openai.APITimeoutError)):
         return "timeout", f"{server} did not answer within {llm.timeout_s:g} s"
