@@ -339,3 +339,37 @@ def test_askculture_ask_with_the_llm_backend(
     assert "Sources" in shown.stdout
     plain = subprocess.run([*cmd, "--json"], env=full_env, capture_output=True, text=True)
     assert json.loads(plain.stdout)["backend"] == "extractive"
+
+
+@pytest.mark.llm
+def test_eval_with_the_llm_backend_adds_gate_failures_and_latency(
+    e5_index: Path, llm: Settings, tmp_path: Path
+) -> None:
+    from askculture.evaluation import evaluate, format_report
+
+    rows = [
+        {"id": "w1", "question": QUESTIONS[0], "lang": "en", "type": "factoid",
+         "answers": ["Zhurgenov"], "gold": ["2025-10-11-kz-russia-culture-subcommission.md"]},
+        {"id": "w2", "question": QUESTIONS[2], "lang": "ru", "type": "factoid",
+         "answers": ["10 тысяч"], "gold": ["2024-06-11-ru-presidential-culture-fund-grants.md"]},
+        {"id": "w3", "question": "What was the budget of the Kazakh Cultural Center in Beijing?",
+         "lang": "en", "type": "unanswerable", "answers": [], "gold": []},
+    ]  # fmt: skip
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    report = evaluate(path, e5_index, settings=llm)
+    data = report.to_dict()
+    by_id = {q.id: q for q in report.questions}
+    assert by_id["w3"].abstained and by_id["w3"].written is None  # nothing to write from
+    tried = [q for q in report.questions if q.written is not None]
+    assert data["backend"] == "llm" and data["model"] == "gemma-3-270m"
+    assert data["written_attempts"] == len(tried) == 2
+    assert data["gate_failures"] == sum(not q.written for q in tried) / 2
+    assert data["written_share"] == sum(bool(q.written) for q in tried) / 2
+    assert sum(data["fallbacks"].values()) == sum(not q.written for q in tried)  # type: ignore[attr-defined]
+    assert data["median_first_token_ms"] and data["median_write_ms"]
+    assert data["median_first_token_ms"] <= data["median_write_ms"]  # type: ignore[operator]
+    for q in tried:  # the answer judged is the one shown
+        assert q.latency_ms >= (q.write_ms or 0)
+    assert data["citation_validity"] == 1.0
+    assert "gate_failures" in format_report(report)
