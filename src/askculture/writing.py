@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict, Unpack
 
 from askculture.answering import Answer, Citation, ask
 from askculture.documents import detect_language
@@ -277,49 +277,50 @@ def write(answer: Answer, settings: Settings | None = None) -> Reply:
     return result
 
 
+class AskOptions(TypedDict, total=False):
+    """The optional arguments of :func:`askculture.ask` (history and filters)."""
+
+    history: list[tuple[str, str]] | None
+    date_from: str | date | None
+    date_to: str | date | None
+    lang: str | list[str] | None
+    source: str | list[str] | None
+
+
 def stream_reply(
     question: str,
     index_dir: str | Path | None = None,
-    history: list[tuple[str, str]] | None = None,
-    date_from: str | date | None = None,
-    date_to: str | date | None = None,
-    lang: str | list[str] | None = None,
-    source: str | list[str] | None = None,
     *,
     settings: Settings | None = None,
+    **options: Unpack[AskOptions],
 ) -> Iterator[str | Reply]:
     """Answer a question, streaming the written answer: :func:`askculture.ask`, then writing.
 
-    The arguments are those of :func:`askculture.ask`. Errors of the question, the filters or
-    the index are raised before anything is yielded.
+    The arguments are those of :func:`askculture.ask` (history and filters by keyword). Errors
+    of the question, the filters or the index are raised before anything is yielded.
 
     Yields:
         ``str`` deltas of the model's draft, then the checked :class:`Reply`.
     """
     settings = settings or Settings()
-    answer = ask(question, index_dir, history, date_from, date_to, lang, source, settings=settings)
-    yield from stream_written(answer, settings)
+    yield from stream_written(ask(question, index_dir, settings=settings, **options), settings)
 
 
 def reply(
     question: str,
     index_dir: str | Path | None = None,
-    history: list[tuple[str, str]] | None = None,
-    date_from: str | date | None = None,
-    date_to: str | date | None = None,
-    lang: str | list[str] | None = None,
-    source: str | list[str] | None = None,
     *,
     settings: Settings | None = None,
+    **options: Unpack[AskOptions],
 ) -> Reply:
     """Answer a question with the configured backend (:func:`stream_reply` without the stream)."""
     settings = settings or Settings()
-    answer = ask(question, index_dir, history, date_from, date_to, lang, source, settings=settings)
-    return write(answer, settings)
+    return write(ask(question, index_dir, settings=settings, **options), settings)
 
 
 __all__ = [
     "LANGUAGES",
+    "AskOptions",
     "Backend",
     "Fallback",
     "Reply",
