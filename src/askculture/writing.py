@@ -250,7 +250,8 @@ def _failure(exc: Exception, llm: LLMSettings, *, midway: bool) -> tuple[Fallbac
 
     server = f"the language-model server ({llm.base_url})"
     if isinstance(exc, (_Deadline, openai.APITimeoutError)):
-        return "timeout", f"{server} did not answer within {llm.timeout_s:g} s"
+        verb = "finish the answer" if midway else "answer"
+        return "timeout", f"{server} did not {verb} within {llm.timeout_s:g} s"
     if isinstance(exc, openai.APIStatusError):
         return "http_error", f"{server} answered HTTP {exc.status_code}"
     if isinstance(exc, openai.APIConnectionError):
