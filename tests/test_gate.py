@@ -155,3 +155,11 @@ def test_numbers_are_read_by_value() -> None:
     assert {"2025", "10", "11"} <= number_values("от 11.10.2025 и 2025-10-11")
     # a figure with a magnitude word is its full value only: "10 тысяч" is no evidence for "10"
     assert number_values("5,67 млрд") == {"5670000000"}
+
+
+def test_a_line_break_ends_a_sentence_and_an_echo_of_the_prompt_ends_the_answer() -> None:
+    verdict = check("Aida Balayeva co-chaired it\n[1]\nLyubimova too [1]", EVIDENCE)
+    assert verdict.passed and verdict.text == "Aida Balayeva co-chaired it [1] Lyubimova too [1]"
+    echo = "Balayeva co-chaired it [1].\n[5] (2025-10-11) Putin attended.\n\nQuestion: Who else?"
+    verdict = check(echo, EVIDENCE)
+    assert verdict.passed and verdict.text == "Balayeva co-chaired it [1]."

@@ -41,6 +41,11 @@ _MARKS = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'»”)]*((?:\s*\[\s*\d[\d\s,;–-]*\])*)(?=\s|$)")
 _LIST_MARK = re.compile(r"^[ \t]*(?:[-*•–—]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)|^#+\s*", re.MULTILINE)
+_ECHO = re.compile(
+    r"\n\s*(?:\[\d+\]\s*\((?:\d{4}-\d\d-\d\d|undated)\)|Sentences:|Question:|Answer in )"
+)
+"""Where a model starts repeating the prompt (a numbered, dated sentence; "Question:"): the
+answer ends there."""
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _NUMBER = re.compile(r"(?<![\d.,])\d+(?:(?:[.,]|[ \u00a0\u202f\u2009](?=\d{3}(?!\d)))\d+)*")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
@@ -116,7 +121,7 @@ def check(written: str, citations: Sequence[Citation], question: str = "") -> Ga
     Returns:
         The verdict, with the text to show when it passed.
     """
-    clean = _EMPHASIS.sub("", _LIST_MARK.sub("", written)).strip()
+    clean = _ECHO.split(_EMPHASIS.sub("", _LIST_MARK.sub("", written)), maxsplit=1)[0].strip()
     if _says_not_in_documents(clean):
         return GateResult(False, "", "the model replied that the quotes do not answer", (), True)
     if not clean:
@@ -153,22 +158,27 @@ def _says_not_in_documents(text: str) -> bool:
 def split_written(text: str) -> list[str]:
     """Sentences of a written answer; ``[n]`` markers after the full stop stay with their sentence.
 
+    A line break ends a sentence too (a line of markers alone belongs to the sentence before).
     A full stop after a single letter (an initial: "O. Lyubimova") or before a lower-case word
     does not end a sentence.
     """
     out: list[str] = []
-    cut = 0
-    for m in _SENTENCE_END.finditer(text):
-        before = text[cut : m.start()].rsplit(None, 1)
-        last = before[-1] if before else ""
-        following = text[m.end() :].lstrip()
-        if len(last) == 1 and last.isalpha() and text[m.start()] == ".":
+    for line in text.splitlines():
+        if out and line.strip() and not _MARKS.sub("", line).strip():
+            out[-1] += " " + line.strip()
             continue
-        if following and following[0].islower():
-            continue
-        out.append(text[cut : m.end()].strip())
-        cut = m.end()
-    out.append(text[cut:].strip())
+        cut = 0
+        for m in _SENTENCE_END.finditer(line):
+            before = line[cut : m.start()].rsplit(None, 1)
+            last = before[-1] if before else ""
+            following = line[m.end() :].lstrip()
+            if len(last) == 1 and last.isalpha() and line[m.start()] == ".":
+                continue
+            if following and following[0].islower():
+                continue
+            out.append(line[cut : m.end()])
+            cut = m.end()
+        out.append(line[cut:])
     return [s for s in (" ".join(x.split()) for x in out) if any(c.isalnum() for c in s)]
 
 

@@ -109,18 +109,35 @@ class Reply:
         return data
 
 
+_EXAMPLE = (
+    [(1, "2024-03-02", "В Караганде открылась выставка художника Армана Сейткали."),
+     (2, "2024-03-02", "The exhibition will run until 15 April.")],
+    "Whose exhibition opened in Karaganda, and until when does it run?",
+    "An exhibition of the artist Arman Seitkali opened in Karaganda [1]. It runs until "
+    "15 April [2].",
+)  # fmt: skip
+"""A worked example shown to the model before the question (invented: copying it fails the
+quote check, since its names and dates are in no document)."""
+
+
+def _ask_for(sentences: list[tuple[int, str, str]], question: str, lang: str) -> str:
+    numbered = "\n".join(f"[{n}] ({day}) {text}" for n, day, text in sentences)
+    return f"Sentences:\n{numbered}\n\nQuestion: {question}\n\nAnswer in {lang}:"
+
+
 def build_messages(answer: Answer) -> list[ChatCompletionMessageParam]:
     """The chat messages that ask for a written answer to ``answer.question``.
 
-    The evidence is the answer's citations, numbered as they are, each with its document's
-    date; the model is told the question's language, the three-sentence limit, the ``[n]``
-    citations and the exact reply for an unanswered question.
+    The rules (the question's language, at most three sentences, ``[n]`` after each, only the
+    sentences' names, numbers and dates, or exactly :data:`NOT_IN_DOCUMENTS`), one worked
+    example, then the evidence: the answer's citations numbered as they are (``Citation.n``),
+    each with its document's date, and the question.
     """
     lang = LANGUAGES.get(detect_language(answer.question) or "en", "English")
     system = (
         "You answer questions using only the numbered sentences you are given, which are "
         "quoted from official documents. Rules:\n"
-        f"1. Write in {lang}, the language of the question.\n"
+        f"1. Write in the language of the question.\n"
         f"2. Write at most {MAX_SENTENCES} short sentences.\n"
         "3. End every sentence with the numbers of the sentences it relies on in square "
         "brackets, like [1] or [1][2].\n"
@@ -128,14 +145,17 @@ def build_messages(answer: Answer) -> list[ChatCompletionMessageParam]:
         "they are written there or transliterated.\n"
         f"5. If the sentences do not answer the question, reply exactly: {NOT_IN_DOCUMENTS}"
     )
-    lines = [
-        f"[{c.n}] ({c.date or 'undated'}) {' '.join(c.quote.split())}" for c in answer.citations
-    ]
+    example, example_question, example_answer = _EXAMPLE
+    quotes = [(c.n, c.date or "undated", " ".join(c.quote.split())) for c in answer.citations]
     question = answer.question.strip()
     if answer.query and answer.query.strip() != question:
         question += f"\n(In context: {answer.query.strip()})"
-    user = "Sentences:\n" + "\n".join(lines) + f"\n\nQuestion: {question}\n\nAnswer in {lang}:"
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": _ask_for(example, example_question, "English")},
+        {"role": "assistant", "content": example_answer},
+        {"role": "user", "content": _ask_for(quotes, question, lang)},
+    ]
 
 
 @functools.lru_cache(maxsize=8)
@@ -207,6 +227,7 @@ def stream_written(answer: Answer, settings: Settings | None = None) -> Iterator
             max_tokens=llm.max_tokens,
             temperature=llm.temperature,
             stream=True,
+            stop=["\nQuestion:", "\nSentences:"],  # a model repeating the prompt's pattern
             extra_body=llm.extra_body or None,
         )
         with stream:
