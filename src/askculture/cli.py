@@ -217,6 +217,12 @@ def status(index_dir: Path | None, as_json: bool) -> None:
 @index_option
 @filter_options
 @backend_option
+@click.option(
+    "--show-draft",
+    is_flag=True,
+    help="With --backend llm: also print the model's text as it came, before the quote check "
+    "(on stderr; for judging a model, never an answer).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @_errors_to_messages
 def ask(
@@ -227,6 +233,7 @@ def ask(
     lang: str | None,
     source: str | None,
     backend: str | None,
+    show_draft: bool,
     as_json: bool,
 ) -> None:
     """Answer QUESTION from the indexed documents, quoting and citing them."""
@@ -239,6 +246,8 @@ def ask(
         question, index_dir, date_from=since, date_to=until, lang=lang, source=source,
         settings=settings,
     )  # fmt: skip
+    if show_draft and result.attempted:
+        click.secho(f"model draft (unchecked): {result.draft!r}", err=True, dim=True)
     if as_json:
         _emit_json(result.to_dict())
         return

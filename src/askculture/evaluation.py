@@ -88,6 +88,7 @@ class QuestionResult:
     error: str | None = None
     written: bool | None = None
     fallback: str | None = None
+    notice: str | None = None
     first_token_ms: float | None = None
     write_ms: float | None = None
 
@@ -336,7 +337,11 @@ def evaluate(
         result = score_answer(q, answer, doc_text, ms)
         result.error = error
         if reply is not None and reply.attempted:
-            result.written, result.fallback = reply.written, reply.fallback
+            result.written, result.fallback, result.notice = (
+                reply.written,
+                reply.fallback,
+                reply.notice,
+            )
             result.first_token_ms, result.write_ms = reply.first_token_ms, reply.write_ms
         results.append(result)
         if progress is not None:
