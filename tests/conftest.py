@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from gradio_client import Client
     from playwright.sync_api import Browser
 
+    from llm_support import LlamaServer
+
 CYRILLIC_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 """A TrueType font with Cyrillic and Kazakh letters; PDFs fall back to Helvetica without it."""
 
@@ -299,3 +301,52 @@ def tab(browser: Browser, server: web_support.Server) -> Iterator[web_support.Ta
     opened = web_support.open_tab(browser, server)
     yield opened
     opened.context.close()
+
+
+# -- a real language-model server (llama.cpp's llama-server) for the written answers --------
+
+
+@pytest.fixture(scope="session")
+def llama_parts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """``(llama-server binary, GGUF model)``; skips when the ``[llm]`` extra is not installed."""
+    from filelock import FileLock
+
+    from llm_support import gguf_model, server_binary
+
+    binary = server_binary()
+    if binary is None:
+        pytest.skip("llama.cpp's llama-server is not built (extra [llm]: scripts/setup.sh --dev)")
+    cache = Settings().embedding.models_dir
+    cache.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cache / "gguf.lock")):
+        model = gguf_model(cache)
+    if model is None:
+        pytest.skip("the GGUF model package is not installed (extra [llm])")
+    return binary, model
+
+
+@pytest.fixture(scope="session")
+def llm_server(
+    llama_parts: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LlamaServer]:
+    """A real llama-server with Gemma 3 270M on 127.0.0.1, for the whole session."""
+    from llm_support import start_llama_server
+
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    server = start_llama_server(*llama_parts, log)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def llm(e5: Settings, llm_server: LlamaServer) -> Settings:
+    """e5 settings with ``answer.backend = llm`` pointed at the session's llama-server."""
+    from llm_support import MODEL_ALIAS
+
+    settings = e5.model_copy(deep=True)
+    settings.answer.backend = "llm"
+    settings.llm.base_url = llm_server.base_url
+    settings.llm.model = MODEL_ALIAS
+    settings.llm.timeout_s = 120
+    settings.llm.max_tokens = 60  # the tiny model rambles; a short answer is all the tests need
+    return settings

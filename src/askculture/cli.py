@@ -43,6 +43,22 @@ def _emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+backend_option = click.option(
+    "--backend",
+    type=click.Choice(["extractive", "llm"]),
+    default=None,
+    help="extractive: quote the documents; llm: a language-model server writes the answer "
+    "from the quotes (settings llm.*). Default: answer.backend (ASKCULTURE_ANSWER__BACKEND).",
+)
+
+
+def _settings(backend: str | None) -> Settings:
+    settings = Settings()
+    if backend is not None:
+        settings.answer.backend = backend  # type: ignore[assignment]
+    return settings
+
+
 index_option = click.option(
     "--index",
     "index_dir",
@@ -237,6 +253,13 @@ def compact(index_dir: Path | None, wait: float, as_json: bool) -> None:
 @click.argument("question")
 @index_option
 @filter_options
+@backend_option
+@click.option(
+    "--show-draft",
+    is_flag=True,
+    help="With --backend llm: also print the model's text as it came, before the quote check "
+    "(on stderr; for judging a model, never an answer).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @_errors_to_messages
 def ask(
@@ -246,20 +269,41 @@ def ask(
     until: str | None,
     lang: str | None,
     source: str | None,
+    backend: str | None,
+    show_draft: bool,
     as_json: bool,
 ) -> None:
     """Answer QUESTION from the indexed documents, quoting and citing them."""
-    from askculture.answering import ask as run_ask
+    from askculture.writing import reply
 
-    answer = run_ask(question, index_dir, date_from=since, date_to=until, lang=lang, source=source)
+    settings = _settings(backend)
+    if settings.answer.backend == "llm" and not as_json and sys.stderr.isatty():
+        click.echo("(searching, then writing with the language model…)", err=True)
+    result = reply(
+        question, index_dir, date_from=since, date_to=until, lang=lang, source=source,
+        settings=settings,
+    )  # fmt: skip
+    if show_draft and result.attempted:
+        click.secho(f"model draft (unchecked): {result.draft!r}", err=True, dim=True)
     if as_json:
-        _emit_json(answer.to_dict())
+        _emit_json(result.to_dict())
         return
-    body = [line for line in answer.text.splitlines() if not line.startswith("Sources: ")]
+    body = [line for line in result.text.splitlines() if not line.startswith("Sources: ")]
     click.echo("\n".join(body))
-    if answer.citations:
+    if result.written:
+        click.secho(
+            f"(written by the language model {result.model} from the quotes below; its names, "
+            "numbers and dates were checked against them)",
+            dim=True,
+        )
+        click.secho("\nQuotes", bold=True)
+        for c in result.citations:
+            click.echo(f"[{c.n}] “{' '.join(c.quote.split())}”")
+    if result.notice:
+        click.secho(f"\nNote: {result.notice}", fg="yellow")
+    if result.citations:
         click.secho("\nSources", bold=True)
-    for c in answer.citations:
+    for c in result.citations:
         where = c.url or c.path
         lang_note = f", {c.lang}" if c.lang else ""
         click.echo(f"[{c.n}] {c.title} ({c.date or 'undated'}{lang_note})")
@@ -269,9 +313,12 @@ def ask(
 @main.command(name="eval")
 @click.argument("questions", type=click.Path(path_type=Path, dir_okay=False))
 @index_option
+@backend_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_errors_to_messages
-def eval_command(questions: Path, index_dir: Path | None, as_json: bool) -> None:
+def eval_command(
+    questions: Path, index_dir: Path | None, backend: str | None, as_json: bool
+) -> None:
     """Measure answers to QUESTIONS (JSON Lines: id, question, lang, type, answers, gold)."""
     from askculture.evaluation import evaluate, format_report
 
@@ -279,7 +326,7 @@ def eval_command(questions: Path, index_dir: Path | None, as_json: bool) -> None
         if not as_json and sys.stderr.isatty():
             click.echo(f"\r{done}/{total} questions", err=True, nl=done == total)
 
-    report = evaluate(questions, index_dir, progress=progress)
+    report = evaluate(questions, index_dir, settings=_settings(backend), progress=progress)
     if as_json:
         _emit_json(report.to_dict())
     else:
@@ -290,12 +337,13 @@ def eval_command(questions: Path, index_dir: Path | None, as_json: bool) -> None
 @index_option
 @click.option("--host", default=None, help="Bind address (default 127.0.0.1; others warn).")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (default 7860).")
+@backend_option
 @_errors_to_messages
-def serve(index_dir: Path | None, host: str | None, port: int | None) -> None:
+def serve(index_dir: Path | None, host: str | None, port: int | None, backend: str | None) -> None:
     """Start the web chat (builds the index from the sample corpus when there is none)."""
     from askculture.web import serve as run_server
 
-    run_server(index_dir, host=host, port=port)
+    run_server(index_dir, host=host, port=port, settings=_settings(backend))
 
 
 if __name__ == "__main__":  # pragma: no cover

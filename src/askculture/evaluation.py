@@ -23,7 +23,11 @@ Metrics:
   against the best-matching accepted answer (answerable questions; an abstention scores 0);
 - mean answer length in characters, and the latency of each ``ask``;
 
-each also broken down by question type and by language.
+each also broken down by question type and by language. With ``answer.backend = "llm"`` the
+answer judged is the one shown (the written text when it passed the quote check), its latency
+includes the writing, and the report adds the backend's figures (:func:`llm_figures`):
+``gate_failures`` (the share of written answers that fell back to the quotes), the fallbacks by
+kind, and the time to the first token and to the whole written answer.
 """
 
 from __future__ import annotations
@@ -35,13 +39,14 @@ import string
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from askculture.answering import Answer, ask
 from askculture.errors import AskCultureError, ConfigError
 from askculture.retrieval import open_index
 from askculture.settings import Settings
+from askculture.writing import Reply, write
 
 UNANSWERABLE = "unanswerable"
 MULTI_DOC = "multi_doc"
@@ -89,6 +94,11 @@ class QuestionResult:
     short_answer_em: float | None = None
     short_answer_f1: float | None = None
     error: str | None = None
+    written: bool | None = None
+    fallback: str | None = None
+    notice: str | None = None
+    first_token_ms: float | None = None
+    write_ms: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
@@ -362,14 +372,25 @@ def evaluate(
     for i, q in enumerate(qs, start=1):
         t0 = time.perf_counter()
         error = None
+        reply: Reply | None = None
         try:
             answer = ask(q.question, index_dir, settings=settings)
+            if settings.answer.backend == "llm":
+                reply = write(answer, settings)
+                answer = replace(answer, text=reply.text)
         except AskCultureError as exc:
             answer = Answer(q.question, str(exc), [], True, [])
             error = str(exc)
         ms = (time.perf_counter() - t0) * 1000
         result = score_answer(q, answer, doc_text, ms)
         result.error = error
+        if reply is not None and reply.attempted:
+            result.written, result.fallback, result.notice = (
+                reply.written,
+                reply.fallback,
+                reply.notice,
+            )
+            result.first_token_ms, result.write_ms = reply.first_token_ms, reply.write_ms
         results.append(result)
         if progress is not None:
             progress(i, len(qs), result)
@@ -386,7 +407,40 @@ def evaluate(
         median_latency_ms=round(statistics.median(latencies), 1) if latencies else None,
         p90_latency_ms=round(latencies[int(0.9 * (len(latencies) - 1))], 1) if latencies else None,
         index_dir=str(index_dir if index_dir is not None else settings.index.dir),
+        extra=llm_figures(results, settings) if settings.answer.backend == "llm" else {},
     )
+
+
+def llm_figures(results: list[QuestionResult], settings: Settings) -> dict[str, object]:
+    """The written-answer figures of an ``answer.backend = "llm"`` run.
+
+    Returns:
+        ``backend``, ``model``, ``written_attempts`` (answers with evidence, which the model was
+        asked to write), ``written_share`` (of those, shown as written), ``gate_failures`` (of
+        those, fell back to the quotes), ``fallbacks`` by kind, and the median and p90 of
+        ``first_token_ms`` and ``write_ms``.
+    """
+    tried = [r for r in results if r.written is not None]
+
+    def pct(values: list[float], q: float) -> float | None:
+        values = sorted(values)
+        return round(values[int(q * (len(values) - 1))], 1) if values else None
+
+    first = [r.first_token_ms for r in tried if r.first_token_ms is not None]
+    whole = [r.write_ms for r in tried if r.write_ms is not None]
+    return {
+        "backend": "llm",
+        "model": settings.llm.model,
+        "base_url": settings.llm.base_url,
+        "written_attempts": len(tried),
+        "written_share": _mean([float(bool(r.written)) for r in tried]),
+        "gate_failures": _mean([float(not r.written) for r in tried]),
+        "fallbacks": dict(Counter(r.fallback for r in tried if r.fallback)),
+        "median_first_token_ms": pct(first, 0.5),
+        "p90_first_token_ms": pct(first, 0.9),
+        "median_write_ms": pct(whole, 0.5),
+        "p90_write_ms": pct(whole, 0.9),
+    }
 
 
 def format_report(report: EvalReport) -> str:
@@ -416,6 +470,14 @@ def format_report(report: EvalReport) -> str:
         f"latency: median {report.median_latency_ms} ms, p90 {report.p90_latency_ms} ms "
         f"(per ask, index loaded)"
     )
+    if report.extra.get("backend") == "llm":
+        x = report.extra
+        lines.append(
+            f"llm {x['model']}: {x['written_attempts']} answers to write, written share "
+            f"{x['written_share']}, gate_failures {x['gate_failures']} {x['fallbacks']}; first "
+            f"token median {x['median_first_token_ms']} ms (p90 {x['p90_first_token_ms']}), "
+            f"whole answer median {x['median_write_ms']} ms (p90 {x['p90_write_ms']})"
+        )
     wrong = [r for r in report.questions if not r.correct]
     if wrong:
         lines.append("not correct: " + ", ".join(r.id for r in wrong))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -145,6 +146,15 @@ class RetrievalSettings(BaseModel):
 class AnswerSettings(BaseModel):
     """How answers are found in the retrieved passages and composed."""
 
+    backend: Literal["extractive", "llm"] = Field(
+        "extractive",
+        description=(
+            "'extractive': the answer quotes the documents (offline, no model server). 'llm': a "
+            "language-model server (section llm) writes the answer from those quotes in the "
+            "question's language; a written answer that fails the quote check, or a server that "
+            "fails, falls back to the quotes with a one-line notice."
+        ),
+    )
     passages: int = Field(20, ge=1, description="Passages retrieved to look for evidence in.")
     documents: int = Field(
         8, ge=1, description="Candidate sentences come from this many retrieved documents."
@@ -169,6 +179,52 @@ class AnswerSettings(BaseModel):
         description=(
             "The reader's fitted weights (JSON written by benchmarks/fit_reader.py); None = the "
             "weights that ship with askculture."
+        ),
+    )
+
+
+class LLMSettings(BaseModel):
+    """The OpenAI-compatible chat-completions server that writes answers (answer.backend=llm)."""
+
+    base_url: str = Field(
+        "http://127.0.0.1:8080/v1",
+        description=(
+            "The server's OpenAI-compatible API root, ending in /v1: llama.cpp's llama-server "
+            "http://127.0.0.1:8080/v1, Ollama http://127.0.0.1:11434/v1, vLLM "
+            "http://127.0.0.1:8000/v1, or a hosted endpoint."
+        ),
+    )
+    model: str | None = Field(
+        None,
+        description=(
+            "The model name the server knows (Ollama: e.g. 'qwen2.5:7b'; llama-server: its "
+            "--alias, any name when it serves one model). Required when answer.backend=llm."
+        ),
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        description="Bearer key if the server wants one (never read from OPENAI_API_KEY).",
+    )
+    timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description=(
+            "Longest wait for the whole written answer (and for any single read); past it the "
+            "quoted answer is shown."
+        ),
+    )
+    max_tokens: int = Field(
+        300, ge=16, le=8192, description="Most tokens the model may write for one answer."
+    )
+    temperature: float = Field(
+        0.0, ge=0, le=2, description="Sampling temperature; 0 = the most likely words, repeatable."
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Extra JSON fields sent with every request, for options only some servers know "
+            "(llama.cpp: 'grammar', 'cache_prompt'; Ollama: 'options'); as JSON in the "
+            "environment, e.g. ASKCULTURE_LLM__EXTRA_BODY='{\"cache_prompt\": true}'."
         ),
     )
 
@@ -212,6 +268,7 @@ class Settings(BaseSettings):
     index: IndexSettings = Field(default_factory=IndexSettings)  # type: ignore[arg-type]
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
     answer: AnswerSettings = Field(default_factory=AnswerSettings)  # type: ignore[arg-type]
+    llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
     app: AppSettings = Field(default_factory=AppSettings)  # type: ignore[arg-type]
 
 
