@@ -41,6 +41,7 @@ import functools
 import re
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -427,12 +428,16 @@ class Trial:
         return float(np.mean([right([o], self.thresholds, None) for o in self.outcomes]))
 
 
-def fit_reader(data: list[SetData]) -> tuple[Reader, dict[str, object]]:
+def fit_reader(
+    data: list[SetData],
+    news_weights: Sequence[float] = NEWS_WEIGHTS,
+    embed_tops: Sequence[int] = EMBED_TOP,
+) -> tuple[Reader, dict[str, object]]:
     """Fit the reader (see the module doc); return it and its cross-validated figures."""
     trials: list[Trial] = []
-    for news in NEWS_WEIGHTS:
+    for news in news_weights:
         c0, p0 = best_c([d.x for d in data], data, news)
-        for k in EMBED_TOP:
+        for k in embed_tops:
             subs = [d.take(top_rows(d, p, k)) for d, p in zip(data, p0, strict=True)]
             c1, p1 = best_c([s.full() for s in subs], subs, news)
             outcomes = [Outcomes.of(s, p) for s, p in zip(subs, p1, strict=True)]
