@@ -196,9 +196,11 @@ def test_a_year_in_the_question_steers_to_that_years_documents(
     for year in ("2024", "2025"):
         answer = ask(f"What did Aida Balayeva and Olga Lyubimova discuss in {year}?",
                      e5_index, settings=e5)  # fmt: skip
-        assert (answer.passages[0].date or "").startswith(year)  # the search ranks that year first
-        # and a quote, when the reader finds one probable enough, is of that year
-        assert all((c.date or "").startswith(year) for c in answer.citations[:1])
+        # that year's releases are among the first candidates (a search limited to the year adds
+        # them), and a quote, when the reader finds one probable enough, is of that year
+        assert any((p.date or "").startswith(year) for p in answer.passages[:3])
+        assert all((c.date or "").startswith(year) for c in answer.citations)
+    assert answer.citations  # the 2025 meeting report answers it
 
 
 @pytest.mark.parametrize(
