@@ -9,7 +9,7 @@
 
 The short answer is cut verbatim out of the leading quote: a span of the kind the question asks
 for (a name, a date, a number) that the question does not already say, the one nearest to the
-question's words in that sentence.
+question's words in that sentence; a name loses the words at its ends that the question says.
 """
 
 from __future__ import annotations
@@ -66,7 +66,14 @@ def short_answer(q: Question, c: Candidate) -> ShortAnswer | None:
         return min((abs(a - s[0]) for a in anchors), default=0)
 
     best = min(spans, key=lambda s: (distance((s.start, s.end)), s.start))
-    return ShortAnswer(c.doc.text[best.start : best.end], best.start, best.end)
+    start, end = best.start, best.end
+    if best.kind == "name":  # "Kazakhstan Kassym-Jomart Tokayev" asked about Kazakhstan
+        words = tokens(c.doc.text[start:end], start)
+        said = [set(tokenize(w.text, c.doc.lang)) <= qterms for w in words]
+        kept = [w for w, s in zip(words, said, strict=True) if not s]
+        if kept and not any(said[words.index(kept[0]) : words.index(kept[-1]) + 1]):
+            start, end = kept[0].start, kept[-1].end
+    return ShortAnswer(c.doc.text[start:end], start, end)
 
 
 def compose(
