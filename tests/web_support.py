@@ -89,24 +89,33 @@ class Server:
         return FeedbackStore.in_dir(self.settings.app.data_dir)
 
 
-def start_server(root: Path) -> Iterator[Server]:
-    """The real server on a free port, its index built at start from an empty folder."""
+def start_server(
+    root: Path, settings: Settings | None = None, index: Path | None = None
+) -> Iterator[Server]:
+    """The real server on a free port, its index built at start from an empty folder.
+
+    Args:
+        root: A fresh folder for the index, the data and the extra (hostile) document.
+        settings: Settings to start from (default: the defaults); the chat's limits and data
+            folder are set here.
+        index: An index to serve as it is (default: built at start under ``root``).
+    """
     extra = root / "extra"
     extra.mkdir()
     (extra / "2025-03-03-puppet-festival.md").write_text(XSS_DOC, encoding="utf-8")
-    settings = Settings(
-        app=AppSettings(
-            data_dir=root / "data", max_question_chars=1000, max_upload_mb=1, max_upload_files=4
-        )
+    settings = (settings or Settings()).model_copy(deep=True)
+    settings.app = AppSettings(
+        data_dir=root / "data", max_question_chars=1000, max_upload_mb=1, max_upload_files=4
     )
+    index = index or root / "index"
     port = free_port()
     demo, engine, url = serve(
-        root / "index", "127.0.0.1", port, settings, corpus=[SAMPLE_CORPUS_DIR, extra],
-        block=False, quiet=True,
+        index, "127.0.0.1", port, settings, corpus=[SAMPLE_CORPUS_DIR, extra], block=False,
+        quiet=True,
     )  # fmt: skip
     try:
         assert engine.wait(timeout=1200), engine.status()
-        yield Server(url, port, demo, engine, settings, root / "index", extra)
+        yield Server(url, port, demo, engine, settings, index, extra)
     finally:
         demo.close()
 

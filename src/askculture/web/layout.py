@@ -28,9 +28,9 @@ Text = str | Callable[[Messages], str]
 """A catalogue key, or a function of the messages (for texts wrapped in HTML)."""
 
 
-def header_html(m: Messages) -> str:
-    """The page's title and what the tool does."""
-    tagline = esc(m("header.tagline"))
+def header_html(m: Messages, written: bool = False) -> str:
+    """The page's title and what the tool does (``written``: a model writes the answers)."""
+    tagline = esc(m("header.tagline_written" if written else "header.tagline"))
     return f'<div class="ac-header"><div><h1>askculture</h1><p>{tagline}</p></div></div>'
 
 
@@ -161,7 +161,8 @@ def layout(
     conversation, turns, comment_target = gr.State(None), gr.State([]), gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
-            loc(gr.HTML, {"value": header_html})
+            written = settings.answer.backend == "llm"
+            loc(gr.HTML, {"value": lambda m: header_html(m, written)})
         with gr.Column(scale=1, min_width=260):
             ui_lang = loc(
                 gr.Radio,
