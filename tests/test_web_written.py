@@ -39,14 +39,16 @@ from web_support import (
     browser_test,
     load,
     open_tab,
+    reply_clock,
     screenshot,
+    start_reply_clock,
     start_server,
     stores,
 )
 
 if TYPE_CHECKING:
     from gradio_client import Client
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser
 
 QUOTE = "Ministers Aida Balayeva and Olga Lyubimova co-chaired the sub-commission <b>in Moscow</b>."
 DOC = f"Intro.\n\nMOSCOW, 11 October 2025. {QUOTE} More text.\n"
@@ -263,33 +265,6 @@ def test_a_failing_model_server_leaves_the_quotes_and_a_log_line(
     assert "warning: written answer not shown: Shown as quotes" in capfd.readouterr().err
 
 
-WATCH_JS = """() => {
-  window.__ac = { drafts: [], draftAt: null, finalAt: null };
-  const chat = document.getElementById('ac-chat');
-  const seen = () => {
-    const draft = chat.querySelector('.ac-draft .ac-draft-text');
-    const text = draft ? draft.textContent.trim() : '';
-    if (text && window.__ac.drafts[window.__ac.drafts.length - 1] !== text) {
-      window.__ac.drafts.push(text);
-      if (window.__ac.draftAt === null) { window.__ac.draftAt = performance.now(); }
-    }
-    if (window.__ac.finalAt === null && !chat.querySelector('.ac-pending')
-        && chat.querySelector('.ac-answer')) { window.__ac.finalAt = performance.now(); }
-  };
-  new MutationObserver(seen).observe(chat, { childList: true, subtree: true, characterData: true });
-}"""
-"""Records, in the page, every draft text shown and when the draft and the answer appeared."""
-
-
-def watch(page: Page) -> None:
-    page.evaluate(WATCH_JS)
-
-
-def watched(page: Page) -> dict[str, Any]:
-    result: dict[str, Any] = page.evaluate("window.__ac")
-    return result
-
-
 @pytest.mark.llm
 @pytest.mark.browser
 @browser_test
@@ -304,12 +279,12 @@ def test_the_written_answer_streams_into_the_chat_then_shows_its_marker(
     copied = f"{' '.join(evidence.citations[0].quote.split())} [1]"
     try:
         with model_writes(written_server, copied):
-            watch(page)
+            start_reply_clock(page)
             reply = ask_in_page(page, SEED)
-        seen = watched(page)
+        seen = reply_clock(page)
         assert len(seen["drafts"]) >= 2, "the draft grew in the page, piece by piece"
         assert seen["drafts"][0] != copied and copied.startswith(seen["drafts"][0])
-        assert seen["draftAt"] < seen["finalAt"]
+        assert seen["asked"] < seen["writing"] <= seen["draft"] < seen["answered"]
         assert page.locator("#ac-chat .ac-draft").count() == 0
         assert "A language model writes each answer" in page.locator(".ac-header").inner_text()
         mark = reply.locator(".ac-written-mark")
@@ -353,11 +328,11 @@ def test_a_written_answer_that_fails_the_check_shows_the_quotes_and_why_in_russi
     invented = "Vladimir Putin signed the roadmap with GITIS [1]."
     try:
         with model_writes(written_server, invented):
-            watch(page)
+            start_reply_clock(page)
             reply = ask_in_page(page, SEED)
-        seen = watched(page)
+        seen = reply_clock(page)
         assert seen["drafts"] and "Vladimir" in seen["drafts"][-1]  # shown while unchecked
-        assert seen["draftAt"] < seen["finalAt"]
+        assert seen["asked"] < seen["writing"] <= seen["draft"] < seen["answered"]
         assert "Языковая модель пишет" in page.locator(".ac-header").inner_text()
         why = reply.locator(".ac-fallback")
         assert why.inner_text().strip() == Messages("ru")("written.fallback.gate")
