@@ -41,6 +41,7 @@ import functools
 import re
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -128,10 +129,37 @@ class SetData:
         return np.hstack([self.x, vec])
 
 
-def sets(bench: Path, dev: Path) -> list[tuple[str, Path, Path]]:
-    """(name, questions file, corpus folder) of every set used."""
+def sets(bench: Path, dev: Path, work: Path) -> list[tuple[str, Path, Path]]:
+    """(name, questions file, corpus folder) of every set used.
+
+    Besides the suites and the sample set, two cross-lingual sets *with* unanswerable questions
+    (``xquad-x`` has none, so alone it would teach that a sentence in another language always
+    answers): xquad-ru's questions asked of xquad-en's corpus, and the reverse. The two suites
+    hold the same paragraphs, with the same ones removed, and the same questions by id.
+    """
     out = [(s, bench / s / "questions.jsonl", bench / s / "corpus") for s in SUITES]
+    for asked, corpus in (("ru", "en"), ("en", "ru")):
+        name = f"xquad-{asked}>{corpus}"
+        out.append((name, crossed(bench, asked, corpus, work / f"{name}.jsonl"),
+                    bench / f"xquad-{corpus}" / "corpus"))  # fmt: skip
     return [*out, (NEWS, dev, SAMPLE_CORPUS_DIR)]
+
+
+def crossed(bench: Path, asked: str, corpus: str, out: Path) -> Path:
+    """Write the questions of ``xquad-<asked>`` for the corpus of ``xquad-<corpus>``: the
+    question text of one, the gold documents of the other, the answers of both."""
+    import json
+
+    def load(lang: str) -> dict[str, dict[str, object]]:
+        lines = (bench / f"xquad-{lang}" / "questions.jsonl").read_text(encoding="utf-8")
+        return {q["id"].split("-", 1)[1]: q for q in map(json.loads, lines.splitlines())}
+
+    theirs, ours = load(asked), load(corpus)
+    rows = [{**ours[k], "id": f"{asked}>{corpus}-{k}", "question": q["question"],
+             "lang": asked, "answers": [*ours[k]["answers"], *q["answers"]]}  # type: ignore[misc]
+            for k, q in theirs.items() if k in ours]  # fmt: skip
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return out
 
 
 def article(doc_name: str, title: str) -> str:
@@ -143,13 +171,13 @@ def article(doc_name: str, title: str) -> str:
 
 def collect(name: str, questions: Path, corpus: Path, work: Path, settings: Settings) -> SetData:
     """Run search and candidate extraction for every question of a set (see module doc)."""
-    index = work / f"ix-{name}"
+    index = work / f"ix-xquad-{name.split('>')[1]}" if ">" in name else work / f"ix-{name}"
     if not (index / "CURRENT").exists():
         print(f"  indexing {corpus} ...", flush=True)
         ingest([corpus], index, settings=settings)
     retriever = open_index(index, settings=settings)
     here = reading(retriever)
-    _warm(here, work / f"vectors-{name}.npz")
+    _warm(here, work / f"vectors-{index.name.removeprefix('ix-')}.npz")
     xs: list[Array] = []
     cos: list[Array] = []
     rows: dict[str, list[int]] = {k: [] for k in ("y", "q", "chars", "first")}
@@ -400,12 +428,16 @@ class Trial:
         return float(np.mean([right([o], self.thresholds, None) for o in self.outcomes]))
 
 
-def fit_reader(data: list[SetData]) -> tuple[Reader, dict[str, object]]:
+def fit_reader(
+    data: list[SetData],
+    news_weights: Sequence[float] = NEWS_WEIGHTS,
+    embed_tops: Sequence[int] = EMBED_TOP,
+) -> tuple[Reader, dict[str, object]]:
     """Fit the reader (see the module doc); return it and its cross-validated figures."""
     trials: list[Trial] = []
-    for news in NEWS_WEIGHTS:
+    for news in news_weights:
         c0, p0 = best_c([d.x for d in data], data, news)
-        for k in EMBED_TOP:
+        for k in embed_tops:
             subs = [d.take(top_rows(d, p, k)) for d, p in zip(data, p0, strict=True)]
             c1, p1 = best_c([s.full() for s in subs], subs, news)
             outcomes = [Outcomes.of(s, p) for s, p in zip(subs, p1, strict=True)]
@@ -459,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     settings = Settings()
     data: list[SetData] = []
-    for name, questions, corpus in sets(args.bench, args.dev):
+    for name, questions, corpus in sets(args.bench, args.dev, args.work):
         cache = args.work / f"{name}.npz"
         d = None if args.refresh or not cache.exists() else SetData.load(name, cache)
         if d is None:

