@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from askculture.answering.ask import Filters, IndexReading, reading, search_passages
+from askculture.answering.ask import Filters, IndexReading, reading
 from askculture.answering.features import FEATURES, TEXT_FEATURES, vector_matrix
 from askculture.answering.question import analyse_question
 from askculture.answering.reader import CROSS, WEIGHTS_FILE, Logistic, Reader
@@ -187,7 +187,7 @@ def collect(name: str, questions: Path, corpus: Path, work: Path, settings: Sett
     for n, item in enumerate(load_questions(questions)):
         text = clean_query(item.question, 10**6)
         q = analyse_question(text)
-        found = search_passages(retriever, q, text, Filters(), settings.answer)
+        found = Filters().search(retriever, text, settings.answer.passages)
         cands, x = here.text_signals(q, found, settings.answer)
         gold = set(item.gold)
         ref = next((c.passage for c in cands if Path(c.passage.path).name in gold), None)

@@ -205,7 +205,7 @@ def _documents(
         rare = rng.integers(0, len(names), size=(k, 10))
         wl, tl = vocab.words[lang], vocab.terms[lang]
         texts = [
-            " ".join(wl[i] for i in row) + " " + " ".join(names[i] for i in extra)
+            _sentences([wl[i] for i in row] + [names[i] for i in extra], rng)
             for row, extra in zip(picks, rare, strict=True)
         ]
         text = "\n\n".join(texts)
@@ -229,6 +229,18 @@ def _documents(
         yield doc, chunks, terms
         made += k
         d += 1
+
+
+def _sentences(words: list[str], rng: np.random.Generator) -> str:
+    """The words as sentences of 12-30 words (a news text's), so that reading by sentence costs
+    what it costs on real text."""
+    out, i = [], 0
+    while i < len(words):
+        n = int(rng.integers(12, 31))
+        part = words[i : i + n]
+        out.append(part[0][:1].upper() + part[0][1:] + "".join(" " + w for w in part[1:]) + ".")
+        i += n
+    return " ".join(out)
 
 
 def build_index(

@@ -17,7 +17,7 @@ import pytest
 import askculture
 from askculture import ask
 from askculture.answering.features import FEATURES
-from askculture.answering.question import Kind, analyse_question, split_question
+from askculture.answering.question import Kind, analyse_question
 from askculture.answering.reader import WEIGHTS_FILE, Reader, load_reader
 from askculture.evaluation import evaluate, load_questions, short_answer_scores
 from askculture.retrieval import open_index
@@ -148,18 +148,6 @@ def test_a_question_that_asks_for_no_particular_kind_has_no_short_answer(
 )
 def test_the_kind_of_answer_asked_for(question: str, kind: Kind) -> None:
     assert analyse_question(question).kind is kind
-
-
-def test_a_compound_question_is_split_into_its_parts() -> None:
-    parts = split_question(
-        "A met B in 2023 and 2024. Which medal did she present in 2023, and "
-        "which anniversary did they discuss in 2024?"
-    )
-    assert parts == [
-        "A met B in 2023 and 2024. Which medal did she present in 2023?",
-        "A met B in 2023 and 2024. Which anniversary did they discuss in 2024?",
-    ]
-    assert split_question("Who signed it?") == ["Who signed it?"]
 
 
 def test_short_answer_exact_match_and_f1() -> None:

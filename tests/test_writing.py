@@ -355,7 +355,7 @@ def test_eval_with_the_llm_backend_adds_gate_failures_and_latency(
          "answers": ["Zhurgenov"], "gold": ["2025-10-11-kz-russia-culture-subcommission.md"]},
         {"id": "w2", "question": QUESTIONS[2], "lang": "ru", "type": "factoid",
          "answers": ["10 тысяч"], "gold": ["2024-06-11-ru-presidential-culture-fund-grants.md"]},
-        {"id": "w3", "question": "What was the budget of the Kazakh Cultural Center in Beijing?",
+        {"id": "w3", "question": "Which football club won the 2023 Kazakhstan Premier League?",
          "lang": "en", "type": "unanswerable", "answers": [], "gold": []},
     ]  # fmt: skip
     path = tmp_path / "q.jsonl"

@@ -165,15 +165,6 @@ class AnswerSettings(BaseModel):
         description="Candidate sentences read (text signals), best passages first; the reader "
         "embeds only the few it ranks highest.",
     )
-    max_list_sentences: int = Field(
-        6, ge=1, description="Quoted sentences at most when a list is asked for."
-    )
-    split_compound: bool = Field(
-        True, description="Answer each part of a compound question ('Which ..., and who ...?')."
-    )
-    year_search: bool = Field(
-        True, description="A year the question names also searches that year's documents."
-    )
     reader: Path | None = Field(
         None,
         description=(

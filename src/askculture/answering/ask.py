@@ -1,16 +1,19 @@
 """Question → passages → scored sentences → a cited answer, or an honest abstention.
 
 1. A follow-up ("And who signed it?") takes its subject from the history
-   (:mod:`askculture.answering.followup`); a compound question ("Which medal ..., and which
-   anniversary ...?") is split into parts, each answered on its own.
-2. Each part is searched (:mod:`askculture.retrieval`); a year it names also runs a search
-   limited to that year, so that year's documents are among the candidates.
+   (:mod:`askculture.answering.followup`).
+2. The question is searched (:mod:`askculture.retrieval`, which also lifts the documents of a
+   year the question names).
 3. Every sentence of the top passages is scored by the fitted reader
    (:mod:`askculture.answering.features`, :mod:`askculture.answering.reader`).
 4. When no sentence is probable enough the answer abstains, naming the closest documents;
-   otherwise it quotes the best sentence — and a second when the reader rates it nearly as
-   high, or every probable sentence of other documents when a list is asked for
+   otherwise it quotes the best sentence, and a second when the reader rates it nearly as high
    (:mod:`askculture.answering.compose`).
+
+No hand-made rule sits beside the fitted reader: splitting compound questions, a search limited
+to a year the question names (with that year's sentences preferred) and quoting every document
+for a list question were measured with the reader on every QA set and none was better anywhere
+(see the README, "Answers"), so they were removed.
 
 Every citation quotes its document verbatim, and :func:`ask` checks each one again before it
 returns.
@@ -42,10 +45,9 @@ from askculture.answering.features import (
     term_weights,
     text_matrix,
     vector_matrix,
-    year_fit,
 )
 from askculture.answering.followup import resolve_followup
-from askculture.answering.question import Question, analyse_question, split_question
+from askculture.answering.question import Question, analyse_question
 from askculture.answering.reader import Reader, load_reader
 from askculture.errors import ConfigError, QueryError
 from askculture.retrieval import Passage, Retriever, clean_query, open_index
@@ -97,19 +99,12 @@ class Filters:
             raise ConfigError(f"the date range is reversed: from {lo} is after to {hi}")
         return cls(lo, hi, _listed(lang, lower=True), _listed(source))
 
-    def search(
-        self, retriever: Retriever, query: str, k: int, year: int | None = None
-    ) -> list[Passage]:
-        """Search with these filters, optionally narrowed to one year."""
-        lo, hi = self.date_from, self.date_to
-        if year is not None:
-            lo = max(filter(None, [lo, f"{year}-01-01"]))
-            hi = min(filter(None, [hi, f"{year}-12-31"]))
-            if lo > hi:
-                return []
+    def search(self, retriever: Retriever, query: str, k: int) -> list[Passage]:
+        """Search with these filters."""
         return retriever.search(
-            query, k, date_from=lo, date_to=hi, lang=self.lang, source=self.source
-        )
+            query, k, date_from=self.date_from, date_to=self.date_to, lang=self.lang,
+            source=self.source,
+        )  # fmt: skip
 
 
 def _bound(value: str | date | None, name: str, *, upper: bool) -> str | None:
@@ -221,42 +216,23 @@ def reading(retriever: Retriever) -> IndexReading:
 
 
 def choose(
-    q: Question,
-    cands: Sequence[Candidate],
-    probs: npt.NDArray[np.float64],
-    reader: Reader,
-    settings: AnswerSettings,
+    q: Question, cands: Sequence[Candidate], probs: npt.NDArray[np.float64], reader: Reader
 ) -> list[Candidate]:
     """The sentences to quote, best first; empty when none is probable enough.
 
     The best sentence, if it reaches the threshold of its language group; then a second one
-    when it is nearly as probable (``reader.second_ratio`` of the best); for a list question,
-    every other document's best sentence above the threshold, up to
-    ``settings.max_list_sentences``. When the question names a year (and ``year_search`` is on),
-    sentences of that year, by their document's date or their own words, are preferred.
+    when it is nearly as probable (``reader.second_ratio`` of the best).
     """
-    if settings.year_search and q.years and any(year_fit(c, q) > 0 for c in cands):
-        probs = np.where([year_fit(c, q) > 0 for c in cands], probs, 0.0)
     order = [int(i) for i in np.argsort(-probs, kind="stable")]
     if not order:
         return []
-    best = cands[order[0]]
+    best, top = cands[order[0]], float(probs[order[0]])
     threshold = reader.threshold(q.lang, best.doc.lang)
-    top = float(probs[order[0]])
     if top < threshold:
         return []
     chosen = [best]
-    for i in order[1:]:
-        c, p = cands[i], float(probs[i])
-        if p < threshold:
-            break
-        if q.is_list:
-            if len(chosen) < settings.max_list_sentences and all(
-                c.doc.doc_id != x.doc.doc_id for x in chosen
-            ):
-                chosen.append(c)
-        elif p >= reader.second_ratio * top and len(chosen) < 2:
-            chosen.append(c)
+    if len(order) > 1 and float(probs[order[1]]) >= max(threshold, reader.second_ratio * top):
+        chosen.append(cands[order[1]])
     return chosen
 
 
@@ -301,52 +277,19 @@ def ask(
     opts = settings.answer
     reader = load_reader(opts.reader) if opts.reader else load_reader()
     here = reading(retriever)
-    parts = split_question(text) if opts.split_compound else [text]
-    passages: list[Passage] = []
-    chosen: list[Candidate] = []
-    unanswered: list[str] = []
-    first: Question | None = None
-    for part in parts:
-        q = followup.merge(analyse_question(part))
-        first = first or q
-        if not q.terms:  # only question words and pronouns: nothing to look for
-            continue
-        query = f"{part} {followup.context}" if followup.context else part
-        found = search_passages(retriever, q, query, filters, opts)
-        passages = _merge(passages, found)
-        cands, probs = here.read(q, query, found, opts, reader)
-        picked = choose(q, cands, probs, reader, opts)
-        new = [c for c in picked if all((c.doc.doc_id, c.i) != (o.doc.doc_id, o.i) for o in chosen)]
-        chosen += new
-        if not picked and len(parts) > 1:
-            unanswered.append(part)
+    q = followup.merge(analyse_question(text))
+    if not q.terms:  # only question words and pronouns: nothing to look for
+        return abstain(question, followup.query, [])
+    query = f"{text} {followup.context}" if followup.context else text
+    passages = filters.search(retriever, query, opts.passages)
     if not passages and len(retriever.reader) == 0:
         return Answer(question, EMPTY_INDEX, [], True, [], followup.query)
-    if not chosen or first is None:
+    cands, probs = here.read(q, query, passages, opts, reader)
+    chosen = choose(q, cands, probs, reader)
+    if not chosen:
         return abstain(question, followup.query, passages)
-    answer = compose(question, followup.query, first, chosen, passages, unanswered)
+    answer = compose(question, followup.query, q, chosen, passages)
     for c in answer.citations:  # defence in depth: a bad quote never leaves this function
         if not verify_citation(c, retriever.reader.document(c.doc_id).text):
             raise CitationError(f"internal error: citation [{c.n}] is not verbatim")
     return answer
-
-
-def search_passages(
-    retriever: Retriever, q: Question, query: str, filters: Filters, opts: AnswerSettings
-) -> list[Passage]:
-    """The passages the reader looks in for one question (part): the search's, and when the
-    question names a year, also those of a search limited to that year."""
-    found = filters.search(retriever, query, opts.passages)
-    if opts.year_search and q.years and not (filters.date_from or filters.date_to):
-        for year in sorted(q.years):
-            found = _merge(
-                found, filters.search(retriever, query, max(4, opts.passages // 3), year=year)
-            )
-        found.sort(key=lambda p: -p.score)  # one fused scale: the year's passages find their place
-    return found
-
-
-def _merge(a: list[Passage], b: list[Passage]) -> list[Passage]:
-    """``a`` then the passages of ``b`` not in it."""
-    seen = {p.chunk_id for p in a}
-    return a + [p for p in b if p.chunk_id not in seen]

@@ -8,7 +8,6 @@ particular questions.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -196,12 +195,6 @@ _PERSON_NOUNS = (
     "ғалым",
     "негізін",
 )
-_LIST_CUES = re.compile(
-    r"\b(?:which|what|name)\s+(?:two|three|four|five|several)\b|\bwhich\s+\w+s\b.*\band\b|"
-    r"\bin which years\b|\bкакие\b|\bкаких\b|\bкакими\b|\bкімдер\b|\bқандай\s+\w+(?:лар|лер|дар|"
-    r"дер|тар|тер)\w*",
-    re.IGNORECASE,
-)
 
 
 @dataclass(slots=True)
@@ -214,7 +207,6 @@ class Question:
         kind: The kind of short answer it wants.
         terms: Its index terms (:func:`askculture.lexical.tokenize`), question words removed.
         years: Years it names.
-        is_list: It asks for several things ("which two ministers", "какие страны").
     """
 
     text: str
@@ -222,7 +214,6 @@ class Question:
     kind: Kind
     terms: list[str]
     years: set[int] = field(default_factory=set)
-    is_list: bool = False
 
 
 def analyse_question(text: str) -> Question:
@@ -244,7 +235,6 @@ def analyse_question(text: str) -> Question:
         question_kind(words),
         list(dict.fromkeys(terms)),
         years,
-        bool(_LIST_CUES.search(text)),
     )
 
 
@@ -289,36 +279,3 @@ def _noun_kind(noun: str) -> Kind:
     if noun.startswith(_PLACE_NOUNS):
         return Kind.PLACE
     return Kind.OTHER
-
-
-_SPLIT_PART = re.compile(
-    r"(?:,\s*|\s+)(?:and|а также|а|и|ал|және|әрі)\s+(?=(?:which|what|who|whom|when|where|how|"
-    r"какой|какая|какое|какие|какую|каким|кто|кого|когда|где|сколько|кім|қай|қашан|қайда|қанша|"
-    r"неше|қандай)\b)",
-    re.IGNORECASE,
-)
-
-
-def split_question(text: str) -> list[str]:
-    """Split a compound question into its parts, each with the statement that precedes it.
-
-    "A attended X in 2023 and 2024. Which medal did she present in 2023, and which anniversary
-    did she discuss in 2024?" gives two questions, each starting with the first sentence.
-
-    Args:
-        text: The question.
-
-    Returns:
-        One or more questions; a simple question is returned unchanged.
-    """
-    sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+", text) if s.strip()]
-    context = " ".join(s for s in sentences if not s.endswith("?"))
-    parts: list[str] = []
-    for q in (s for s in sentences if s.endswith("?")):
-        for p in (p.strip(" ,") for p in _SPLIT_PART.split(q)):
-            if p:
-                p = p[0].upper() + p[1:]
-                parts.append(p if p.endswith("?") else p + "?")
-    if len(parts) <= 1:
-        return [text]
-    return [f"{context} {p}".strip() for p in parts]
