@@ -280,11 +280,14 @@ def build_app(
     def publishers_update(m: Messages) -> Any:
         return gr.update(choices=publisher_choices(engine.publishers(), m.lang))
 
+    def polling() -> Any:
+        """The status poll: on while the index is being built or loaded."""
+        return gr.Timer(active=engine.status().phase in {"starting", "building", "loading"})
+
     def refresh_status(lang: str) -> tuple[Any, Any, Any]:
         m, st = messages(lang), engine.status()
         pubs = publishers_update(m) if st.ready else keep
-        busy = st.phase in {"starting", "building", "loading"}
-        return status_html(st.to_dict(), m), pubs, gr.Timer(active=busy)
+        return status_html(st.to_dict(), m), pubs, polling()
 
     def open_document(payload: str, turns_data: list[dict[str, Any]], lang: str) -> tuple[Any, Any]:
         m = messages(lang)
@@ -337,7 +340,7 @@ def build_app(
     with gr.Blocks(title="askculture", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         loc = Localized()
         st = engine.status()
-        p = layout(loc, settings, status_html(st.to_dict()), st.ready, allow_uploads)
+        p = layout(loc, settings, status_html(st.to_dict()), allow_uploads)
         docs = DocumentsPage(
             engine, data_dir, settings.app.max_upload_mb, settings.app.max_upload_files,
             allow_uploads,
@@ -430,7 +433,7 @@ def build_app(
         page_out = [p.lang, p.status, p.pubs, p.filter_line, *conv_out, *loc.components]
         demo.load(on_load, [p.lang, p.browser], [p.browser, *page_out], js=LOAD_JS, **private).then(
             None, [p.lang], None, js="(l) => { document.documentElement.lang = l; }", **private
-        )
+        ).then(polling, None, p.timer, **quick)  # its ticks carry the page's language
         switch_in = [p.ui_lang, p.turns, p.conversation, p.browser, *p.filters]
         p.ui_lang.input(switch_language, switch_in, page_out, **private).then(
             None, [p.lang], None, js=SET_LANG_JS, **private

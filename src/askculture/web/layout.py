@@ -137,16 +137,13 @@ class Page:
         return [self.date_from, self.date_to, self.langs, self.pubs]
 
 
-def layout(
-    loc: Localized, settings: Settings, status_html: str, ready: bool, allow_uploads: bool
-) -> Page:
+def layout(loc: Localized, settings: Settings, status_html: str, allow_uploads: bool) -> Page:
     """Lay the page out (inside ``gr.Blocks``); texts in English until the page is relabelled.
 
     Args:
         loc: Collects the localized components.
         settings: Settings (question and upload limits).
         status_html: The index status line to start with.
-        ready: Whether the index is ready (else the status is polled).
         allow_uploads: Show the controls that add and remove documents.
     """
     en = Messages()
@@ -376,7 +373,8 @@ def layout(
             gr.Button, {"value": "viewer.close"}, size="sm", elem_id="ac-viewer-close"
         )
         viewer_doc = gr.HTML("", elem_id="ac-viewer-doc")
-    timer = gr.Timer(1.0, active=not ready)
+    # started by the page once it has its language (a tick sent before would answer in English)
+    timer = gr.Timer(1.0, active=False)
     return Page(
         lang,
         browser,
