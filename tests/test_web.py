@@ -258,7 +258,7 @@ def test_cli_serve_passes_its_options(server: Server, tmp_path: Path) -> None:
         up = wait_until(lambda: chat.poll() is not None or _answers_http(url), timeout=240)
         assert up and chat.poll() is None, log.read_text()
         assert not _answers_http(f"http://127.0.0.1:{port}/")  # only the host it was given
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, httpx_kwargs={"timeout": 120})  # busy loading
         assert wait_until(lambda: client.predict(api_name="/status")["ready"], timeout=240)
         status = client.predict(api_name="/status")  # the index it was given, not ./index
         assert status["documents"] == server.engine.status().documents
