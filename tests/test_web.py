@@ -40,6 +40,7 @@ from web_support import (
     free_port,
     is_subcommission_2025,
     screenshot,
+    wait_until,
 )
 
 if TYPE_CHECKING:
@@ -238,25 +239,52 @@ def test_login_comes_from_settings_or_environment(monkeypatch: pytest.MonkeyPatc
         launch_options(Settings())
 
 
-def test_cli_serve_passes_its_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(
-        "askculture.web.serve", lambda index_dir, host, port: calls.append((index_dir, host, port))
-    )
+@pytest.mark.slow
+def test_cli_serve_passes_its_options(server: Server, tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    port = free_port("127.0.0.2")
+    env = {
+        **os.environ, "ASKCULTURE_APP__DATA_DIR": str(tmp_path / "data"),
+        "ASKCULTURE_ANSWER__BACKEND": "llm", "ASKCULTURE_LLM__MODEL": "",  # --backend overrides
+    }  # fmt: skip
+    cmd = [sys.executable, "-m", "askculture.cli", "serve", "--index", str(server.index_dir),
+           "--host", "127.0.0.2", "--port", str(port), "--backend", "extractive"]  # fmt: skip
+    url = f"http://127.0.0.2:{port}/"
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        chat = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        up = wait_until(lambda: chat.poll() is not None or _answers_http(url), timeout=240)
+        assert up and chat.poll() is None, log.read_text()
+        assert not _answers_http(f"http://127.0.0.1:{port}/")  # only the host it was given
+        client = Client(url, verbose=False, httpx_kwargs={"timeout": 120})  # busy loading
+        assert wait_until(lambda: client.predict(api_name="/status")["ready"], timeout=240)
+        status = client.predict(api_name="/status")  # the index it was given, not ./index
+        assert status["documents"] == server.engine.status().documents
+        assert not (tmp_path / "index").exists()
+        answer = client.predict(SEED, api_name="/ask")
+        assert answer["backend"] == "extractive" and answer["written"] is False
+    finally:
+        chat.terminate()
+        chat.wait(30)
+
     runner = CliRunner()
-    result = runner.invoke(cli_main, ["serve", "--index", str(tmp_path), "--host", "0.0.0.0",
-                                      "--port", "8001"])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert calls == [(tmp_path, "0.0.0.0", 8001)]
     assert runner.invoke(cli_main, ["serve", "--port", "70000"]).exit_code == 2
-
-    def refuse(**_: Any) -> None:
-        raise ConfigError("cannot listen on 127.0.0.1:7860")
-
-    monkeypatch.setattr("askculture.web.serve", lambda *a, **k: refuse())
-    result = runner.invoke(cli_main, ["serve"])
+    result = runner.invoke(cli_main, ["serve", "--index", str(server.index_dir), "--port",
+                                      str(server.port)])  # fmt: skip
     assert result.exit_code == 1
-    assert "askculture: error: cannot listen" in result.output
+    assert f"askculture: error: cannot listen on 127.0.0.1:{server.port}" in result.output
+
+
+def _answers_http(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 def test_engine_builds_a_missing_index_then_reopens_it_quickly(

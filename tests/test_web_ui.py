@@ -16,6 +16,7 @@ from askculture.answering import ask
 from askculture.web.conversations import Turn
 from askculture.web.i18n import catalogues, negotiate
 from askculture.web.publishers import group_publishers, publisher_names
+from askculture.web.render import language_name
 from askculture.web.uploads import safe_name
 from web_support import (
     SEED,
@@ -38,6 +39,20 @@ if TYPE_CHECKING:
 
 RU_QUESTION = "Кто возглавил заседание подкомиссии в Москве в октябре 2025 года?"
 KZ_MINISTRY = "Ministry of Culture and Information of the Republic of Kazakhstan"
+LONG_QUESTIONS = (
+    "Which Serbian minister signed the memorandum of understanding in the field of culture with "
+    "Kazakhstan in Belgrade?",
+    "Қазақконцерт Қытайда қай қалаларда өнер көрсетті?",
+)
+"""Questions the reader answers with two quoted sentences (the second nearly as probable as the
+first), so two sources: each answer is taller than the chat panel (most answers quote one)."""
+KZ_MINISTRY_QUESTIONS = {
+    "en": "Where will Kazakh artists exhibit in 2024?",
+    "ru": "С кем встретилась Аида Балаева в Санкт-Петербурге?",
+    "kk": "Жүргенов академиясы қай институтпен жол картасына қол қойды?",
+}
+"""Questions each answered by a release of the Kazakh culture ministry in that language (under
+its English name only, each is answered from an English release instead)."""
 
 
 def _langs_off(page: Page) -> None:
@@ -185,8 +200,8 @@ def _visible_in_chat(page: Page, selector: str) -> dict[str, float]:
                  && box.scrollHeight > box.clientHeight)) { box = box.parentElement; }
           const r = el.getBoundingClientRect(), b = box.getBoundingClientRect();
           const hit = document.elementFromPoint(r.left + 30, Math.max(r.top, b.top) + 6);
-          return {top: r.top, boxTop: b.top, boxBottom: b.bottom,
-                  covered: hit && !el.contains(hit) ? 1 : 0};
+          return {top: r.top, height: r.height, boxTop: b.top, boxBottom: b.bottom,
+                  boxHeight: box.clientHeight, covered: hit && !el.contains(hit) ? 1 : 0};
         }""",
             selector,
         )
@@ -197,11 +212,12 @@ def _visible_in_chat(page: Page, selector: str) -> dict[str, float]:
 @browser_test
 def test_bug_3_and_4_the_new_answer_starts_in_view_and_nothing_covers_it(tab: Tab) -> None:
     page = tab.page
-    ask_in_page(page, RU_QUESTION)
-    answer = ask_in_page(page, SEED)  # a long answer under a long one
-    assert answer.locator(".ac-source").count() >= 3
+    first = ask_in_page(page, LONG_QUESTIONS[0])
+    answer = ask_in_page(page, LONG_QUESTIONS[1])  # a long answer under a long one
+    assert first.locator(".ac-source").count() >= 2 and answer.locator(".ac-source").count() >= 2
     page.wait_for_timeout(800)
     pos = _visible_in_chat(page, "#ac-chat .ac-answer")
+    assert pos["height"] > pos["boxHeight"], pos  # scrolled to its end, its start would be hidden
     assert pos["boxTop"] - 1 <= pos["top"] <= pos["boxTop"] + 120, pos  # its start is in view
     assert pos["covered"] == 0, "something covers the first line of the answer"
     label = page.locator("#ac-chat [data-testid='block-label']")
@@ -213,19 +229,21 @@ def test_bug_3_and_4_the_new_answer_starts_in_view_and_nothing_covers_it(tab: Ta
 @browser_test
 def test_bug_5_markers_jump_to_their_source(tab: Tab) -> None:
     page = tab.page
-    answer = ask_in_page(page, SEED)
+    answer = ask_in_page(page, LONG_QUESTIONS[0])  # two quotes, two sources
     markers = answer.locator("a.ac-cite")
-    n = markers.count()
-    assert n >= 2
-    last = markers.nth(n - 1)
-    target = (last.get_attribute("href") or "").removeprefix("#")
-    assert target.startswith("ac-src-")
-    last.click()
-    source = page.locator(f"#{target}")
-    assert wait_until(lambda: "ac-flash" in (source.get_attribute("class") or ""), 3)
-    box = source.bounding_box()
-    assert box is not None and 0 <= box["y"] < 1000
-    assert page.evaluate("document.activeElement.id") == target
+    targets = [(m.get_attribute("href") or "").removeprefix("#") for m in markers.all()]
+    assert len(set(targets)) >= 2, targets
+    assert sorted(set(targets)) == sorted(
+        s.get_attribute("id") or "" for s in answer.locator(".ac-source").all()
+    )  # every marker has its source in this answer, and every source a marker
+    for i in reversed(range(len(targets))):  # the last first: its source is below the fold
+        answer.evaluate("a => a.scrollIntoView()")
+        markers.nth(i).click()
+        source = answer.locator(f"#{targets[i]}")
+        assert wait_until(lambda s=source: "ac-flash" in (s.get_attribute("class") or ""), 3)
+        pos = _visible_in_chat(page, f"#{targets[i]}")
+        assert pos["boxTop"] - 1 <= pos["top"] < pos["boxBottom"] - 40, (i, pos)  # in view
+        assert page.evaluate("document.activeElement.id") == targets[i]
 
 
 @pytest.mark.browser
@@ -268,9 +286,16 @@ def test_bug_9_one_entry_per_publisher_and_its_releases_in_every_language(tab: T
     page.locator("#ac-publishers li[role='option']", has_text=KZ_MINISTRY).click()
     page.keyboard.press("Escape")
     expect(page.locator("#ac-filter-line")).to_contain_text(f"publishers: {KZ_MINISTRY}")
-    answer = ask_in_page(page, "Жүргенов академиясы қай институтпен жол картасына қол қойды?")
-    langs = set(answer.locator(".ac-source .ac-lang").all_inner_texts())
-    assert len(langs) >= 2, langs  # the Kazakh and the English releases of the same ministry
+    names = publisher_names([KZ_MINISTRY])
+    cited: dict[str, set[str]] = {}
+    for lang, question in KZ_MINISTRY_QUESTIONS.items():
+        answer = ask_in_page(page, question)
+        sources = answer.locator(".ac-source:not(.ac-closest)")  # cited, not merely close
+        assert sources.count() >= 1, question
+        publishers = set(sources.locator(".ac-publisher").all_inner_texts())
+        assert publishers <= set(names), publishers  # only this ministry's releases
+        cited[lang] = set(sources.locator(".ac-lang").all_inner_texts())
+    assert all(language_name(lang) in cited[lang] for lang in cited), cited  # in every language
 
 
 @pytest.mark.browser

@@ -89,24 +89,33 @@ class Server:
         return FeedbackStore.in_dir(self.settings.app.data_dir)
 
 
-def start_server(root: Path) -> Iterator[Server]:
-    """The real server on a free port, its index built at start from an empty folder."""
+def start_server(
+    root: Path, settings: Settings | None = None, index: Path | None = None
+) -> Iterator[Server]:
+    """The real server on a free port, its index built at start from an empty folder.
+
+    Args:
+        root: A fresh folder for the index, the data and the extra (hostile) document.
+        settings: Settings to start from (default: the defaults); the chat's limits and data
+            folder are set here.
+        index: An index to serve as it is (default: built at start under ``root``).
+    """
     extra = root / "extra"
     extra.mkdir()
     (extra / "2025-03-03-puppet-festival.md").write_text(XSS_DOC, encoding="utf-8")
-    settings = Settings(
-        app=AppSettings(
-            data_dir=root / "data", max_question_chars=1000, max_upload_mb=1, max_upload_files=4
-        )
+    settings = (settings or Settings()).model_copy(deep=True)
+    settings.app = AppSettings(
+        data_dir=root / "data", max_question_chars=1000, max_upload_mb=1, max_upload_files=4
     )
+    index = index or root / "index"
     port = free_port()
     demo, engine, url = serve(
-        root / "index", "127.0.0.1", port, settings, corpus=[SAMPLE_CORPUS_DIR, extra],
-        block=False, quiet=True,
+        index, "127.0.0.1", port, settings, corpus=[SAMPLE_CORPUS_DIR, extra], block=False,
+        quiet=True,
     )  # fmt: skip
     try:
         assert engine.wait(timeout=1200), engine.status()
-        yield Server(url, port, demo, engine, settings, root / "index", extra)
+        yield Server(url, port, demo, engine, settings, index, extra)
     finally:
         demo.close()
 
@@ -224,6 +233,51 @@ def ask_in_page(
         arg=before, timeout=ANSWER_TIMEOUT_MS,
     )  # fmt: skip
     return replies(page).nth(before)
+
+
+REPLY_CLOCK_JS = """() => {
+  const chat = document.getElementById('ac-chat');
+  const answers = () => chat.querySelectorAll('.ac-answer, .ac-notice:not(.ac-pending)').length;
+  const clock = { asked: null, searching: null, writing: null, draft: null, answered: null,
+                  drafts: [], before: answers() };
+  window.__acClock = clock;
+  if (window.__acClockOn) { return; }
+  window.__acClockOn = true;
+  document.addEventListener('keydown', (e) => {
+    const c = window.__acClock;
+    if (e.key === 'Enter' && !e.shiftKey && e.target.closest('#ac-question') && c.asked === null) {
+      c.asked = performance.now();
+    }
+  }, true);
+  new MutationObserver(() => {
+    const c = window.__acClock, now = performance.now();
+    if (c.asked === null || c.answered !== null) { return; }
+    if (c.searching === null && chat.querySelector('.ac-notice.ac-pending')) { c.searching = now; }
+    const draft = chat.querySelector('.ac-draft');
+    if (draft && c.writing === null) { c.writing = now; }
+    const text = draft ? draft.querySelector('.ac-draft-text').textContent.trim() : '';
+    if (text && c.drafts[c.drafts.length - 1] !== text) {
+      c.drafts.push(text);
+      if (c.draft === null) { c.draft = now; }
+    }
+    if (!chat.querySelector('.ac-pending') && answers() > c.before) { c.answered = now; }
+  }).observe(chat, { childList: true, subtree: true, characterData: true });
+}"""
+"""Starts the page's clock for the next question (asked with Enter): when the "searching" notice,
+the written answer's draft bubble, its first text and the answer (or a refusal / error notice)
+appeared (``performance.now()`` ms), and every draft text shown."""
+
+
+def start_reply_clock(page: Page) -> None:
+    """Start timing the next question in the page (see :data:`REPLY_CLOCK_JS`)."""
+    page.evaluate(REPLY_CLOCK_JS)
+
+
+def reply_clock(page: Page) -> dict[str, Any]:
+    """The page's clock of the last question: ``asked``, ``searching``, ``writing``, ``draft``,
+    ``answered`` (ms, or None for what did not happen) and ``drafts`` (the texts shown)."""
+    clock: dict[str, Any] = page.evaluate("window.__acClock")
+    return clock
 
 
 def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:

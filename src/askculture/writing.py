@@ -97,14 +97,14 @@ class Reply:
     def to_dict(self) -> dict[str, object]:
         """The extractive answer's dict, with the shown text and how it was made.
 
-        Keys beyond :meth:`Answer.to_dict`: ``written``, ``backend``, ``notice``, ``model``,
-        ``quoted_text`` (the extractive text), ``first_token_ms``, ``write_ms``.
+        Keys beyond :meth:`Answer.to_dict`: ``written``, ``backend``, ``notice``, ``fallback``,
+        ``model``, ``quoted_text`` (the extractive text), ``first_token_ms``, ``write_ms``.
         """
         data = self.answer.to_dict()
         data.update(
             text=self.text, written=self.written, backend=self.backend, notice=self.notice,
-            model=self.model, quoted_text=self.answer.text, first_token_ms=self.first_token_ms,
-            write_ms=self.write_ms,
+            fallback=self.fallback, model=self.model, quoted_text=self.answer.text,
+            first_token_ms=self.first_token_ms, write_ms=self.write_ms,
         )  # fmt: skip
         return data
 
@@ -176,6 +176,19 @@ def client_for(llm: LLMSettings) -> openai.OpenAI:
     return _client(llm.base_url.rstrip("/"), key, llm.timeout_s)
 
 
+def model_name(llm: LLMSettings) -> str:
+    """The model to ask for written answers (``llm.model``; a server checks it at start).
+
+    Raises:
+        ConfigError: ``llm.model`` is not set.
+    """
+    if not llm.model:
+        raise ConfigError(
+            "answer.backend=llm needs the model's name: set llm.model (ASKCULTURE_LLM__MODEL)"
+        )
+    return llm.model
+
+
 class _Deadline(Exception):
     """The written answer took longer than ``llm.timeout_s``."""
 
@@ -203,10 +216,7 @@ def stream_written(answer: Answer, settings: Settings | None = None) -> Iterator
         yield Reply(answer, answer.text, backend)
         return
     llm = settings.llm
-    if not llm.model:
-        raise ConfigError(
-            "answer.backend=llm needs the model's name: set llm.model (ASKCULTURE_LLM__MODEL)"
-        )
+    model = model_name(llm)
     parts: list[str] = []
     started = time.perf_counter()
     first: float | None = None
@@ -222,7 +232,7 @@ def stream_written(answer: Answer, settings: Settings | None = None) -> Iterator
 
     try:
         stream = client_for(llm).chat.completions.create(
-            model=llm.model,
+            model=model,
             messages=build_messages(answer),
             max_tokens=llm.max_tokens,
             temperature=llm.temperature,
@@ -348,6 +358,7 @@ __all__ = [
     "Reply",
     "build_messages",
     "client_for",
+    "model_name",
     "reply",
     "stream_reply",
     "stream_written",

@@ -30,6 +30,7 @@ from askculture.web.render import (
     answer_from_dict,
     answer_json,
     document_html,
+    draft_html,
     meta_line,
     notice_html,
     status_html,
@@ -42,6 +43,8 @@ from askculture.web.turns import (
     turn_text,
     user_html,
 )
+from askculture.web.written import Throttle, Writing, history_text
+from askculture.writing import Reply
 
 HISTORY_TURNS = 4
 """Earlier turns passed to the answerer for follow-up questions."""
@@ -123,6 +126,7 @@ def build_app(
         md = answer_markdown(
             answer_from_dict(turn.body), asked_at=turn.asked_at, m=m,
             filters_text=filters.describe(m) if filters.active else None,
+            writing=Writing.of(turn.body),
         )  # fmt: skip
         path = export_file(data_dir / "exports" / turn.id, turn.question, turn.asked_at, md)
         return md, gr.update(value=str(path), interactive=True)
@@ -145,24 +149,30 @@ def build_app(
             raise FilterError("error.too_long", n=f"{len(question):,}", max=f"{max_chars:,}")
         return make_filters(*filter_values)
 
-    def answer_turn(question: str, turns: list[Turn], filters: Filters) -> Turn:
-        """The answering step: a question (with the conversation before it) → a kept turn."""
-        history = [(t.question, turn_text(t, Messages())) for t in turns if t.kind == "answer"]
+    def answer_turn(question: str, turns: list[Turn], filters: Filters) -> Iterator[str | Turn]:
+        """The answering step: a question (with the conversation before it) → the written
+        answer's draft as it grows (from ``""`` when writing starts), then the kept turn."""
+        history = [(t.question, history_text(t.body)) for t in turns if t.kind == "answer"]
+        draft, shown = "", Throttle()
         try:
-            answer = engine.ask(question, history[-HISTORY_TURNS:], filters)
+            for item in engine.reply(question, history[-HISTORY_TURNS:], filters):
+                if isinstance(item, Reply):
+                    yield Turn(question, "answer", item.to_dict(), filters.to_dict())
+                elif isinstance(item, str):
+                    draft += item
+                    if shown():
+                        yield draft
+                elif settings.answer.backend == "llm" and not item.abstained:
+                    yield draft  # the evidence is found; the model starts writing
         except AskCultureError as exc:
-            return Turn(question, "error", notice_body(exc), filters.to_dict())
-        return Turn(question, "answer", answer.to_dict(), filters.to_dict())
+            yield Turn(question, "error", notice_body(exc), filters.to_dict())
 
     def respond(
         question: str, turns_data: list[dict[str, Any]], conv: str | None, browser: str,
         lang: str, *filter_values: Any,
     ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
-        """Yields the chat as it changes: the question with a pending reply, then the turn.
-
-        A reply written token by token (an LLM writer) plugs in here: its partial text is
-        yielded as the pending message, then the finished turn is kept and shown.
-        """
+        """Yields the chat as it changes: the question with a pending reply, the written
+        answer's draft as it streams in (marked as not yet checked), then the kept turn."""
         m, question = messages(lang), question or ""
         turns = load_turns(turns_data)
         if not question.strip():
@@ -175,13 +185,20 @@ def build_app(
             turn = Turn(question, "refused", notice_body(exc))
             keep_question = question  # kept in the box, to correct
         else:
-            pending = [
+            shown = [
                 *chat_messages(turns, doc_texts, m),
                 {"role": "user", "content": user_html(question)},
-                {"role": "assistant", "content": notice_html(m("chat.searching"), "pending")},
             ]
-            yield "", pending, keep, keep, keep, keep, keep, keep
-            turn = answer_turn(question, turns, filters)
+
+            def pending(html: str) -> tuple[Any, ...]:
+                return ("", [*shown, {"role": "assistant", "content": html}], *(keep,) * 6)
+
+            yield pending(notice_html(m("chat.searching"), "pending"))
+            for item in answer_turn(question, turns, filters):
+                if isinstance(item, Turn):
+                    turn = item
+                else:
+                    yield pending(draft_html(item, m))
             keep_question = question if turn.kind == "error" else ""
         turns.append(turn)
         if valid_browser_id(browser):
@@ -263,11 +280,14 @@ def build_app(
     def publishers_update(m: Messages) -> Any:
         return gr.update(choices=publisher_choices(engine.publishers(), m.lang))
 
+    def polling() -> Any:
+        """The status poll: on while the index is being built or loaded."""
+        return gr.Timer(active=engine.status().phase in {"starting", "building", "loading"})
+
     def refresh_status(lang: str) -> tuple[Any, Any, Any]:
         m, st = messages(lang), engine.status()
         pubs = publishers_update(m) if st.ready else keep
-        busy = st.phase in {"starting", "building", "loading"}
-        return status_html(st.to_dict(), m), pubs, gr.Timer(active=busy)
+        return status_html(st.to_dict(), m), pubs, polling()
 
     def open_document(payload: str, turns_data: list[dict[str, Any]], lang: str) -> tuple[Any, Any]:
         m = messages(lang)
@@ -295,14 +315,17 @@ def build_app(
     ) -> dict[str, Any]:
         """Answer a question from the documents, with verbatim citations.
 
-        Returns a dict: question, text (with [n] markers), abstained, short_answer,
-        short_answer_n, citations (n, doc_id, title, date, source, url, file, lang, quote,
-        start, end) and passages. A publisher stands for all its names (in every language).
+        Returns a dict: question, text (with [n] markers: written by the model when written is
+        true, else the quotes), written, backend ("extractive" or "llm"), model, notice (why a
+        written answer is not shown), fallback, quoted_text, first_token_ms, write_ms,
+        abstained, short_answer, short_answer_n, citations (n, doc_id, title, date, source, url,
+        file, lang, quote, start, end) and passages. A publisher stands for all its names (in
+        every language).
         """
         try:
             filters = check(question or "", (date_from, date_to, languages, publishers))
             pairs = [(str(h[0]), str(h[1])) for h in history or [] if len(h) >= 2]
-            return answer_json(engine.ask(question, pairs, filters))
+            return answer_json(engine.answer(question, pairs, filters))
         except AskCultureError as exc:
             body = notice_body(exc)
             text = notice_text(body, Messages()) if isinstance(exc, FilterError) else str(exc)
@@ -317,7 +340,7 @@ def build_app(
     with gr.Blocks(title="askculture", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         loc = Localized()
         st = engine.status()
-        p = layout(loc, settings, status_html(st.to_dict()), st.ready, allow_uploads)
+        p = layout(loc, settings, status_html(st.to_dict()), allow_uploads)
         docs = DocumentsPage(
             engine, data_dir, settings.app.max_upload_mb, settings.app.max_upload_files,
             allow_uploads,
@@ -410,7 +433,7 @@ def build_app(
         page_out = [p.lang, p.status, p.pubs, p.filter_line, *conv_out, *loc.components]
         demo.load(on_load, [p.lang, p.browser], [p.browser, *page_out], js=LOAD_JS, **private).then(
             None, [p.lang], None, js="(l) => { document.documentElement.lang = l; }", **private
-        )
+        ).then(polling, None, p.timer, **quick)  # its ticks carry the page's language
         switch_in = [p.ui_lang, p.turns, p.conversation, p.browser, *p.filters]
         p.ui_lang.input(switch_language, switch_in, page_out, **private).then(
             None, [p.lang], None, js=SET_LANG_JS, **private

@@ -1,7 +1,8 @@
 """The index behind the chat: built when missing, warmed up, asked, grown and pruned.
 
 :class:`ChatEngine` prepares the index in the background (building it from the sample corpus on
-the first start, with progress), answers questions once it is ready, lists its documents and
+the first start, with progress), answers questions once it is ready (worded by the configured
+backend: quoted, or written by a language model and checked), lists its documents and
 publishers, adds uploaded files and removes documents. Changes go through
 :func:`askculture.ingest` and :func:`askculture.ingest.remove_documents`, one at a time.
 """
@@ -12,7 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from askculture.settings import SAMPLE_CORPUS_DIR, Settings
 from askculture.store import current_generation
 from askculture.web.filters import Filters
 from askculture.web.publishers import Publisher, group_publishers
+from askculture.writing import Reply, stream_written
 
 
 class NotReadyError(AskCultureError):
@@ -186,6 +188,35 @@ class ChatEngine:
             date_to=filters.date_to or None, lang=list(filters.languages) or None,
             source=filters.publisher_names or None, settings=self.settings,
         )  # fmt: skip
+
+    def reply(
+        self, question: str, history: list[tuple[str, str]], filters: Filters, wait: float = 30
+    ) -> Iterator[Answer | str | Reply]:
+        """Answer a question and word it with the configured backend (``answer.backend``).
+
+        Yields the extractive :class:`Answer` (the evidence) first, then the model's draft in
+        pieces (``str``, never to be shown as an answer: not checked yet), then the checked
+        :class:`~askculture.writing.Reply`. The extractive backend yields the answer and its
+        reply only. Written answers the server failed to give are logged.
+
+        Raises:
+            NotReadyError: The index is being built or could not be prepared.
+            AskCultureError: The question or a filter is unusable; ``llm.model`` is not set.
+        """
+        answer = self.ask(question, history, filters, wait)
+        yield answer
+        for item in stream_written(answer, self.settings):
+            if isinstance(item, Reply) and item.fallback not in {None, "gate", "not_in_documents"}:
+                self.log(f"warning: written answer not shown: {item.notice}")
+            yield item
+
+    def answer(
+        self, question: str, history: list[tuple[str, str]], filters: Filters, wait: float = 30
+    ) -> Reply:
+        """:meth:`reply` without the stream: the checked reply."""
+        *_, last = self.reply(question, history, filters, wait)
+        assert isinstance(last, Reply)  # reply() always ends with the Reply
+        return last
 
     # -- what the index holds --------------------------------------------------------------
     def documents(self) -> list[Document]:

@@ -13,6 +13,7 @@ from askculture.answering import Answer
 from askculture.web.answer_view import answer_lines
 from askculture.web.i18n import Messages
 from askculture.web.render import closest_documents, flat, language_name, safe_url
+from askculture.web.written import Writing
 
 
 def answer_markdown(
@@ -21,6 +22,7 @@ def answer_markdown(
     filters_text: str | None = None,
     asked_at: str | None = None,
     m: Messages | None = None,
+    writing: Writing | None = None,
 ) -> str:
     """The answer with its quotes, sources, dates and URLs as a Markdown document.
 
@@ -29,8 +31,11 @@ def answer_markdown(
         filters_text: The filters it was asked with, described.
         asked_at: When it was asked (shown in the header line).
         m: The interface language's messages.
+        writing: How it was worded: a written answer comes first, with its marker, then the
+            quotes; a refused one adds its one-line notice.
     """
     m = m or Messages()
+    writing = writing or Writing()
     lines = [f"# {flat(answer.question).strip()}", ""]
     about = m("export.about")
     if asked_at:
@@ -41,7 +46,10 @@ def answer_markdown(
         lines += [f"**{m('answer.no_answer')}.**", ""]
     else:
         by_n = {c.n: c for c in answer.citations}
-        if answer.short_answer and answer.short_answer_n in by_n:
+        if writing.written:
+            lines += [flat(writing.text).strip(), "", f"_{writing.marker(m)}_", ""]
+            lines += [f"## {m('answer.quotes')}", ""]
+        elif answer.short_answer and answer.short_answer_n in by_n:
             lines += [
                 f"**{m('answer.direct')}: {answer.short_answer}** [{answer.short_answer_n}]",
                 "",
@@ -53,6 +61,9 @@ def answer_markdown(
             else:
                 lines.append(m("answer.part_unanswered", part=line.text) + "  ")
         lines.append("")
+        fallback = writing.fallback_text(m)
+        if fallback:
+            lines += [f"_{fallback}_", ""]
     if answer.citations:
         lines += [f"## {m('answer.sources')}", ""]
         for c in answer.citations:

@@ -28,9 +28,9 @@ Text = str | Callable[[Messages], str]
 """A catalogue key, or a function of the messages (for texts wrapped in HTML)."""
 
 
-def header_html(m: Messages) -> str:
-    """The page's title and what the tool does."""
-    tagline = esc(m("header.tagline"))
+def header_html(m: Messages, written: bool = False) -> str:
+    """The page's title and what the tool does (``written``: a model writes the answers)."""
+    tagline = esc(m("header.tagline_written" if written else "header.tagline"))
     return f'<div class="ac-header"><div><h1>askculture</h1><p>{tagline}</p></div></div>'
 
 
@@ -137,16 +137,13 @@ class Page:
         return [self.date_from, self.date_to, self.langs, self.pubs]
 
 
-def layout(
-    loc: Localized, settings: Settings, status_html: str, ready: bool, allow_uploads: bool
-) -> Page:
+def layout(loc: Localized, settings: Settings, status_html: str, allow_uploads: bool) -> Page:
     """Lay the page out (inside ``gr.Blocks``); texts in English until the page is relabelled.
 
     Args:
         loc: Collects the localized components.
         settings: Settings (question and upload limits).
         status_html: The index status line to start with.
-        ready: Whether the index is ready (else the status is polled).
         allow_uploads: Show the controls that add and remove documents.
     """
     en = Messages()
@@ -161,7 +158,8 @@ def layout(
     conversation, turns, comment_target = gr.State(None), gr.State([]), gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=4):
-            loc(gr.HTML, {"value": header_html})
+            written = settings.answer.backend == "llm"
+            loc(gr.HTML, {"value": lambda m: header_html(m, written)})
         with gr.Column(scale=1, min_width=260):
             ui_lang = loc(
                 gr.Radio,
@@ -375,7 +373,8 @@ def layout(
             gr.Button, {"value": "viewer.close"}, size="sm", elem_id="ac-viewer-close"
         )
         viewer_doc = gr.HTML("", elem_id="ac-viewer-doc")
-    timer = gr.Timer(1.0, active=not ready)
+    # started by the page once it has its language (a tick sent before would answer in English)
+    timer = gr.Timer(1.0, active=False)
     return Page(
         lang,
         browser,

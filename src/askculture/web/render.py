@@ -7,7 +7,9 @@ showing them renders HTML or Markdown. Only ``http(s)`` URLs become links.
 
 The page is built from the structured :class:`~askculture.answering.Answer` (its citations, short
 answer, unanswered parts and abstention) with the words around them from the message catalogue;
-``Answer.text`` (English) is not read.
+``Answer.text`` (English) is not read. A written answer (``Reply.text``: the model's words in the
+question's language, checked against the quotes) is shown above the quotes, its ``[n]`` markers
+as links to the sources, with a marker saying which model wrote it.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from askculture.answering import Answer, Citation
 from askculture.retrieval import Passage
 from askculture.web.answer_view import Line, answer_lines
 from askculture.web.i18n import Messages
+from askculture.web.written import Writing
+
+if TYPE_CHECKING:
+    from askculture.writing import Reply
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
 """Display names of the corpus languages (each in its own language)."""
@@ -38,6 +44,7 @@ _ESCAPES = str.maketrans(
     | {"\r": "", "\n": "<br>"}
 )
 _SPACES = re.compile(r"\s+")
+_MARK = re.compile(r"\[(\d{1,3})\]")
 
 
 def esc(text: object) -> str:
@@ -276,6 +283,61 @@ def _line_html(line: Line, answer: Answer, turn_id: str, m: Messages, lead: bool
     return f'<p class="ac-line ac-note ac-unanswered">{esc(text)}</p>'
 
 
+def written_html(text: str, answer: Answer, turn_id: str, m: Messages) -> str:
+    """A checked written answer: its text escaped, each ``[n]`` a link to its source card."""
+    numbers = {c.n for c in answer.citations}
+    out, cut = [], 0
+    for mark in _MARK.finditer(text):
+        n = int(mark.group(1))
+        out.append(esc(text[cut : mark.start()]))
+        out.append(cite_link(n, turn_id, m) if n in numbers else esc(mark.group(0)))
+        cut = mark.end()
+    return "".join(out) + esc(text[cut:])
+
+
+def draft_html(draft: str, m: Messages) -> str:
+    """The written answer while it streams in: plain text, marked as not yet checked (and
+    pending: not an answer yet)."""
+    return (
+        '<div class="ac-draft ac-pending" aria-busy="true">'
+        f'<div class="ac-draft-label">{esc(m("written.draft"))}</div>'
+        f'<p class="ac-draft-text">{esc(draft.strip())}</p></div>'
+    )
+
+
+def _quoted_html(answer: Answer, turn_id: str, m: Messages, writing: Writing) -> list[str]:
+    """The answer's lines: the written text with its marker, or the direct answer; the quotes."""
+    parts = []
+    by_n = {c.n: c for c in answer.citations}
+    short = answer.short_answer if answer.short_answer_n in by_n else None
+    if writing.written:
+        parts.append(
+            f'<div class="ac-written"><p class="ac-line ac-lead">'
+            f"{written_html(writing.text, answer, turn_id, m)}</p>"
+            f'<div class="ac-written-mark">{esc(writing.marker(m))}</div></div>'
+        )
+    elif short:
+        parts.append(
+            f'<div class="ac-direct"><span class="ac-direct-label">{esc(m("answer.direct"))}'
+            f'</span> <strong class="ac-short">{esc(short)}</strong> '
+            f"{cite_link(int(answer.short_answer_n or 0), turn_id, m)}</div>"
+        )
+    fallback = writing.fallback_text(m)
+    if fallback:
+        title = f' title="{attr(writing.notice)}"' if writing.notice else ""
+        parts.append(f'<div class="ac-fallback" role="note"{title}>{esc(fallback)}</div>')
+    lines = answer_lines(answer)
+    first_quote = next((i for i, x in enumerate(lines) if x.kind == "quote"), -1)
+    lead = not answer.short_answer and not writing.written
+    body = [
+        _line_html(x, answer, turn_id, m, lead=lead and i == first_quote)
+        for i, x in enumerate(lines)
+    ]
+    heading = f'<div class="ac-heading">{esc(m("answer.quotes"))}</div>' if writing.written else ""
+    parts.append(f'<div class="ac-text">{heading}{"".join(body)}</div>')
+    return parts
+
+
 def answer_html(
     answer: Answer,
     doc_texts: Mapping[str, str | None],
@@ -283,8 +345,10 @@ def answer_html(
     turn_id: str,
     filters_text: str | None = None,
     m: Messages | None = None,
+    writing: Writing | None = None,
 ) -> str:
-    """The assistant's chat message: direct answer, quoted lines with markers, then sources.
+    """The assistant's chat message: the answer (written or direct), quoted lines with markers,
+    then sources.
 
     Args:
         answer: The answer.
@@ -292,30 +356,21 @@ def answer_html(
         turn_id: Identifies the turn (makes element ids unique on the page).
         filters_text: The filters the question was asked with, described (shown under it).
         m: The interface language's messages.
+        writing: How the answer was worded (default: quoted): a written answer is shown above
+            its quotes with a marker; a refused one as a one-line notice.
     """
     m = m or Messages()
-    parts = [f'<div class="ac-answer{" ac-abstained" if answer.abstained else ""}">']
+    writing = writing or Writing()
+    classes = (
+        " ac-abstained" if answer.abstained else " ac-written-answer" if writing.written else ""
+    )
+    parts = [f'<div class="ac-answer{classes}">']
     if answer.abstained:
         parts.append(f'<div class="ac-badge">{esc(m("answer.no_answer"))}</div>')
         text = m("answer.no_answer_text") if answer.passages else m("answer.nothing_matched")
         parts.append(f'<div class="ac-text"><p class="ac-line">{esc(text)}</p></div>')
     else:
-        short = answer.short_answer
-        by_n = {c.n: c for c in answer.citations}
-        if short and answer.short_answer_n in by_n:
-            n = int(answer.short_answer_n or 0)
-            parts.append(
-                f'<div class="ac-direct"><span class="ac-direct-label">{esc(m("answer.direct"))}'
-                f'</span> <strong class="ac-short">{esc(short)}</strong> {cite_link(n, turn_id, m)}'
-                "</div>"
-            )
-        lines = answer_lines(answer)
-        first_quote = next((i for i, x in enumerate(lines) if x.kind == "quote"), -1)
-        body = [
-            _line_html(x, answer, turn_id, m, lead=not short and i == first_quote)
-            for i, x in enumerate(lines)
-        ]
-        parts.append(f'<div class="ac-text">{"".join(body)}</div>')
+        parts += _quoted_html(answer, turn_id, m, writing)
     if answer.citations:
         parts.append(
             f'<div class="ac-sources"><div class="ac-heading">{esc(m("answer.sources"))}</div>'
@@ -379,13 +434,15 @@ def document_html(
     )
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
-    """:meth:`Answer.to_dict` for the web API: ``path`` becomes ``file``, the bare file name.
+def answer_json(result: Answer | Reply) -> dict[str, Any]:
+    """The answer's dict for the web API: ``path`` becomes ``file``, the bare file name.
 
-    (``gradio_client`` downloads every dict with a ``path`` key as a file, and server paths are
-    nobody's business.)
+    A :class:`~askculture.writing.Reply` adds how it was worded (``written``, ``backend``,
+    ``model``, ``notice``, ``fallback``, ``quoted_text``, ``first_token_ms``, ``write_ms``);
+    ``text`` is what is shown. (``gradio_client`` downloads every dict with a ``path`` key as a
+    file, and server paths are nobody's business.)
     """
-    data = answer.to_dict()
+    data = result.to_dict()
     for key in ("citations", "passages"):
         items: list[dict[str, Any]] = data[key]  # type: ignore[assignment]
         for item in items:
@@ -394,9 +451,9 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def answer_from_dict(data: Mapping[str, Any]) -> Answer:
-    """Rebuild an :class:`Answer` from :meth:`Answer.to_dict` output."""
+    """Rebuild an :class:`Answer` from :meth:`Answer.to_dict` (or ``Reply.to_dict``) output."""
     return Answer(
-        question=str(data["question"]), text=str(data["text"]),
+        question=str(data["question"]), text=str(data.get("quoted_text") or data["text"]),
         citations=[Citation(**c) for c in data.get("citations", [])],
         abstained=bool(data.get("abstained")),
         passages=[Passage(**p) for p in data.get("passages", [])],

@@ -22,6 +22,7 @@ from askculture.settings import Settings
 from askculture.web.app import CSS, HEAD, build_app
 from askculture.web.conversations import ConversationStore
 from askculture.web.engine import ChatEngine, log
+from askculture.writing import model_name
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 CACHE_DIR = "web-cache"
@@ -120,10 +121,14 @@ def serve(
         The app, its engine and the local URL (when ``block`` is False).
 
     Raises:
-        ConfigError: Bad launch options or the port is taken.
+        ConfigError: Bad launch options, the port is taken, or ``answer.backend`` is "llm"
+            without ``llm.model``.
     """
     settings = settings or Settings()
     opts = launch_options(settings, host, port)
+    if settings.answer.backend == "llm":
+        model, url = model_name(settings.llm), settings.llm.base_url
+        log(f"answers written by {model} at {url}, checked against the quotes")
     for warning in opts.warnings:
         log(f"warning: {warning}")
     check_port(opts.host, opts.port)

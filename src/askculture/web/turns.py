@@ -16,6 +16,7 @@ from askculture.web.conversations import Turn
 from askculture.web.filters import FilterError, Filters
 from askculture.web.i18n import Messages
 from askculture.web.render import answer_from_dict, answer_html, notice_html, question_html
+from askculture.web.written import Writing
 
 DocTexts = Callable[[Answer], Mapping[str, str | None]]
 """Gives the full text of an answer's cited documents (for the quotes' context)."""
@@ -53,7 +54,8 @@ def refusal(exc: FilterError) -> dict[str, Any]:
 
 
 def turn_text(turn: Turn, m: Messages) -> str:
-    """What a turn answered, as text (stored with a rating)."""
+    """What a turn showed, as text (stored with a rating): a written answer's text, the quoted
+    answer's, or the notice."""
     if turn.kind == "answer":
         return str(turn.body.get("text", ""))
     return notice_text(turn.body, m)
@@ -68,6 +70,7 @@ def assistant_html(turn: Turn, doc_texts: DocTexts, m: Messages) -> str:
     return answer_html(
         answer, doc_texts(answer), turn_id=turn.id,
         filters_text=filters.describe(m) if filters.active else None, m=m,
+        writing=Writing.of(turn.body),
     )  # fmt: skip
 
 
