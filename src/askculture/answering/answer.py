@@ -66,7 +66,6 @@ class Answer:
         short_answer: When the question asks for a name, date, number or place and the leading
             quote holds it: that short answer, verbatim from the quote (else None).
         short_answer_n: The citation number whose quote holds ``short_answer``.
-        unanswered: Parts of a compound question that the documents do not answer.
     """
 
     question: str
@@ -77,7 +76,6 @@ class Answer:
     query: str = ""
     short_answer: str | None = None
     short_answer_n: int | None = None
-    unanswered: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
@@ -90,7 +88,6 @@ class Answer:
             "query": self.query,
             "short_answer": self.short_answer,
             "short_answer_n": self.short_answer_n,
-            "unanswered": list(self.unanswered),
         }
 
 

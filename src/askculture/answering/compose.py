@@ -82,7 +82,6 @@ def compose(
     q: Question,
     chosen: Sequence[Candidate],
     passages: list[Passage],
-    unanswered: Sequence[str] = (),
 ) -> Answer:
     """The cited answer quoting ``chosen`` (best first).
 
@@ -92,7 +91,6 @@ def compose(
         q: The analysed question (its language marks foreign quotes).
         chosen: The sentences to quote, best first; at least one.
         passages: The retrieved passages (cited documents are moved first).
-        unanswered: Parts of a compound question that found no answer.
 
     Returns:
         The answer with verbatim citations, one per quoted sentence.
@@ -107,7 +105,6 @@ def compose(
         lang = c.doc.lang
         mark = f" ({LANGUAGE_NAMES.get(lang, lang)})" if lang and lang != q.lang else ""
         lines.append(f"{_one_line(c.text)}{mark} [{n}]")
-    lines += [f"The indexed documents do not answer: {u}" for u in unanswered]
     lines.append(_sources_line(citations, q.lang))
     return Answer(
         question,
@@ -118,7 +115,6 @@ def compose(
         query,
         short_answer=short.text if short else None,
         short_answer_n=1 if short else None,
-        unanswered=list(unanswered),
     )
 
 

@@ -56,10 +56,8 @@ def answer_markdown(
             ]
         for line in answer_lines(answer):
             marks = "".join(f"[{n}]" for n in line.numbers)
-            if line.kind == "quote" and line.main in by_n:
+            if line.main in by_n:
                 lines.append(f"{flat(by_n[line.main].quote).strip()} {marks}  ")
-            else:
-                lines.append(m("answer.part_unanswered", part=line.text) + "  ")
         lines.append("")
         fallback = writing.fallback_text(m)
         if fallback:

@@ -6,7 +6,7 @@ that Markdown or LaTeX could interpret, so the fragments stay inert text whether
 showing them renders HTML or Markdown. Only ``http(s)`` URLs become links.
 
 The page is built from the structured :class:`~askculture.answering.Answer` (its citations, short
-answer, unanswered parts and abstention) with the words around them from the message catalogue;
+answer and abstention) with the words around them from the message catalogue;
 ``Answer.text`` (English) is not read. A written answer (``Reply.text``: the model's words in the
 question's language, checked against the quotes) is shown above the quotes, its ``[n]`` markers
 as links to the sources, with a marker saying which model wrote it.
@@ -272,15 +272,14 @@ def closest_documents(answer: Answer, limit: int = 3) -> list[dict[str, Any]]:
 def _line_html(line: Line, answer: Answer, turn_id: str, m: Messages, lead: bool) -> str:
     by_n = {c.n: c for c in answer.citations}
     marks = "".join(cite_link(n, turn_id, m) for n in line.numbers if n in by_n)
-    if line.kind == "quote" and line.main in by_n:
-        c = by_n[line.main]
-        note = ""
-        if c.lang and c.lang != m.lang:
-            note = f' <span class="ac-lang-note">({esc(language_name(c.lang, m))})</span>'
-        cls = "ac-line ac-lead" if lead else "ac-line"
-        return f'<p class="{cls}">{esc(flat(c.quote))}{note} {marks}</p>'
-    text = m("answer.part_unanswered", part=line.text)
-    return f'<p class="ac-line ac-note ac-unanswered">{esc(text)}</p>'
+    c = by_n.get(line.main) if line.main is not None else None
+    if c is None:
+        return ""
+    note = ""
+    if c.lang and c.lang != m.lang:
+        note = f' <span class="ac-lang-note">({esc(language_name(c.lang, m))})</span>'
+    cls = "ac-line ac-lead" if lead else "ac-line"
+    return f'<p class="{cls}">{esc(flat(c.quote))}{note} {marks}</p>'
 
 
 def written_html(text: str, answer: Answer, turn_id: str, m: Messages) -> str:
@@ -459,5 +458,4 @@ def answer_from_dict(data: Mapping[str, Any]) -> Answer:
         passages=[Passage(**p) for p in data.get("passages", [])],
         query=str(data.get("query") or ""),
         short_answer=data.get("short_answer"), short_answer_n=data.get("short_answer_n"),
-        unanswered=list(data.get("unanswered") or []),
     )  # fmt: skip
