@@ -14,12 +14,13 @@ is nearly as probable as the best. This script fits all of it from data and writ
 2. folds are grouped by article: an article's paragraphs, their translations and their questions
    never sit on both sides of a fold;
 3. for each weight of the sample set's rows (``NEWS_WEIGHTS``) and each number of candidates to
-   embed (``EMBED_TOP``), the regularisation of each model is the one with the lowest
-   cross-validated log-loss; on the out-of-fold probabilities, each language group's abstention
-   threshold is the one that gives the most questions of that group (pooled over the sets) the
-   right response — a correct answer, or an abstention where the documents do not answer; the
-   second-sentence ratio is the one with the best accuracy whose mean answer length stays within
-   ``MAX_CHARS`` on every set;
+   embed (``EMBED_TOP``), the text model is the logistic regression (regularisation from
+   ``C_GRID``) and the model the logistic regression or the gradient-boosted trees
+   (``BOOSTED``) with the lowest cross-validated log-loss; on the out-of-fold probabilities,
+   each language group's abstention threshold is the one that gives the most questions of that
+   group (pooled over the sets) the right response — a correct answer, or an abstention where
+   the documents do not answer; the second-sentence ratio is the one with the best accuracy
+   whose mean answer length stays within ``MAX_CHARS`` on every set;
 4. the combination kept is the one whose out-of-fold responses are right for the largest share
    of questions (mean over the sets), the smallest ``embed_top`` within ``TOLERANCE`` of it;
    then both models are refitted on everything and written out with the cross-validated figures.
@@ -51,7 +52,7 @@ import numpy.typing as npt
 from askculture.answering.ask import Filters, IndexReading, reading
 from askculture.answering.features import FEATURES, TEXT_FEATURES, vector_matrix
 from askculture.answering.question import analyse_question
-from askculture.answering.reader import CROSS, WEIGHTS_FILE, Logistic, Reader
+from askculture.answering.reader import CROSS, WEIGHTS_FILE, Boosted, Logistic, Reader
 from askculture.evaluation import contains_answer, load_questions
 from askculture.ingest import ingest
 from askculture.retrieval import clean_query, open_index
@@ -62,10 +63,12 @@ SHARED = ROOT.parent / "shared"
 SUITES = ("xquad-en", "xquad-ru", "xquad-x", "kazqad-kk")
 NEWS = "sample-dev"
 C_GRID = (0.01, 0.1, 1.0)
+BOOSTED = {"max_iter": 200, "learning_rate": 0.05, "max_depth": 4, "min_samples_leaf": 100}
 NEWS_WEIGHTS = (1.0, 4.0, 16.0, 64.0)
 # Embedding the candidates is most of ``ask``'s time, and its median on the sample corpus must
-# stay under 300 ms: embedding 15 measured 300-340 ms (2 cores, quiet), 10 about 250, 6 about 240.
-EMBED_TOP = (4, 6, 8, 10)
+# stay under 300 ms. Measured (2 cores, quiet): 15 candidates 300-340 ms, 10 250-325 ms,
+# 8 280-400 ms, 6 210-260 ms; sentences vary in length, so only 6 or fewer keep it under.
+EMBED_TOP = (4, 6)
 TOLERANCE = 0.002
 FOLDS = 5
 OVERHEAD_CHARS = 45  # markers, the sources line and a short answer around the quotes
@@ -242,6 +245,53 @@ def _warm(here: IndexReading, cache: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Spec:
+    """A kind of model to fit: a logistic regression with regularisation ``c``, or the trees."""
+
+    kind: str  # "logistic" or "boosted"
+    c: float = 0.0
+
+    def fit(self, x: Array, y: npt.NDArray[np.int8], w: Array) -> Logistic | Boosted:
+        if self.kind == "boosted":
+            return fit_boosted(x, y, w)
+        return fit_logistic(x, y, self.c, w)
+
+    def __str__(self) -> str:
+        return f"logistic C={self.c:g}" if self.kind == "logistic" else f"boosted {BOOSTED}"
+
+
+LOGISTIC = tuple(Spec("logistic", c) for c in C_GRID)
+MODELS = (*LOGISTIC, Spec("boosted"))
+
+
+def fit_boosted(x: Array, y: npt.NDArray[np.int8], w: Array) -> Boosted:
+    """Gradient-boosted trees (scikit-learn's histogram boosting, deterministic: no early
+    stopping, no subsampling at this size), written out node by node."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(early_stopping=False, random_state=0, **BOOSTED)
+    model.fit(x, y, sample_weight=w)
+    nodes = [tree.nodes for (tree,) in model._predictors]
+    offsets = np.cumsum([0] + [len(n) for n in nodes])[:-1]
+    flat = np.concatenate(nodes)
+    shift = np.repeat(offsets, [len(n) for n in nodes])
+    leaf = flat["is_leaf"].astype(bool)
+    boosted = Boosted(
+        baseline=round(float(np.ravel(model._baseline_prediction)[0]), 9),
+        roots=offsets.tolist(),
+        feature=np.where(leaf, -1, flat["feature_idx"]).tolist(),
+        threshold=np.where(leaf, 0.0, flat["num_threshold"]).tolist(),
+        missing_left=flat["missing_go_to_left"].astype(bool).tolist(),
+        left=np.where(leaf, 0, flat["left"] + shift).tolist(),
+        right=np.where(leaf, 0, flat["right"] + shift).tolist(),
+        value=np.where(leaf, np.round(flat["value"], 9), 0.0).tolist(),
+    )
+    exact = model.predict_proba(x[:500])[:, 1]
+    assert np.allclose(boosted.probabilities(x[:500]), exact, atol=1e-6), "trees mis-read"
+    return boosted
+
+
 def fit_logistic(x: Array, y: npt.NDArray[np.int8], c: float, w: Array) -> Logistic:
     """A logistic regression on standardised inputs (deterministic: lbfgs)."""
     from sklearn.linear_model import LogisticRegression
@@ -265,7 +315,7 @@ def _weights(data: list[SetData], news: float) -> Array:
     return np.concatenate([np.full(len(d.y), news if d.name == NEWS else 1.0) for d in data])
 
 
-def out_of_fold(xs: list[Array], data: list[SetData], c: float, news: float) -> list[Array]:
+def out_of_fold(xs: list[Array], data: list[SetData], spec: Spec, news: float) -> list[Array]:
     """Out-of-fold probabilities for every row of every set (folds grouped by article)."""
     from sklearn.model_selection import GroupKFold
 
@@ -273,23 +323,27 @@ def out_of_fold(xs: list[Array], data: list[SetData], c: float, news: float) -> 
     groups = np.concatenate([np.asarray(d.groups)[d.q] for d in data])
     p = np.zeros(len(y))
     for train, test in GroupKFold(n_splits=FOLDS).split(x, y, groups):
-        p[test] = fit_logistic(x[train], y[train], c, w[train]).probabilities(x[test])
+        p[test] = spec.fit(x[train], y[train], w[train]).probabilities(x[test])
     return np.split(p, np.cumsum([len(d.y) for d in data])[:-1])
 
 
-def best_c(xs: list[Array], data: list[SetData], news: float) -> tuple[float, list[Array]]:
-    """The regularisation with the lowest cross-validated log-loss, and its probabilities."""
+def best_model(
+    xs: list[Array], data: list[SetData], news: float, specs: Sequence[Spec]
+) -> tuple[Spec, list[Array], dict[str, float]]:
+    """The model with the lowest cross-validated log-loss, its probabilities, and every
+    model's log-loss."""
     from sklearn.metrics import log_loss
 
     y, w = np.concatenate([d.y for d in data]), _weights(data, news)
-    trials = {c: out_of_fold(xs, data, c, news) for c in C_GRID}
+    trials = {spec: out_of_fold(xs, data, spec, news) for spec in specs}
 
-    def loss(c: float) -> float:
-        p = np.clip(np.concatenate(trials[c]), 1e-9, 1 - 1e-9)
+    def loss(spec: Spec) -> float:
+        p = np.clip(np.concatenate(trials[spec]), 1e-9, 1 - 1e-9)
         return float(log_loss(y, p, sample_weight=w))
 
-    c = min(C_GRID, key=loss)
-    return c, trials[c]
+    losses = {spec: loss(spec) for spec in specs}
+    spec = min(specs, key=losses.__getitem__)
+    return spec, trials[spec], {str(s): round(v, 4) for s, v in losses.items()}
 
 
 def top_rows(d: SetData, p0: Array, k: int) -> npt.NDArray[np.int64]:
@@ -419,8 +473,9 @@ class Trial:
 
     news: float
     embed_top: int
-    c0: float
-    c1: float
+    text_spec: Spec
+    spec: Spec
+    losses: dict[str, float]  # the cross-validated log-loss of each kind of model
     thresholds: dict[str, float]
     ratio: float
     outcomes: list[Outcomes]
@@ -434,18 +489,19 @@ def fit_reader(
     data: list[SetData],
     news_weights: Sequence[float] = NEWS_WEIGHTS,
     embed_tops: Sequence[int] = EMBED_TOP,
+    models: Sequence[Spec] = MODELS,
 ) -> tuple[Reader, dict[str, object]]:
     """Fit the reader (see the module doc); return it and its cross-validated figures."""
     trials: list[Trial] = []
     for news in news_weights:
-        c0, p0 = best_c([d.x for d in data], data, news)
+        s0, p0, _ = best_model([d.x for d in data], data, news, LOGISTIC)
         for k in embed_tops:
             subs = [d.take(top_rows(d, p, k)) for d, p in zip(data, p0, strict=True)]
-            c1, p1 = best_c([s.full() for s in subs], subs, news)
+            s1, p1, losses = best_model([s.full() for s in subs], subs, news, models)
             outcomes = [Outcomes.of(s, p) for s, p in zip(subs, p1, strict=True)]
             thresholds = choose_thresholds(outcomes)
             ratio = choose_ratio(outcomes, thresholds)
-            trials.append(Trial(news, k, c0, c1, thresholds, ratio, outcomes))
+            trials.append(Trial(news, k, s0, s1, losses, thresholds, ratio, outcomes))
             print(f"  news weight {news:g}, embed {k}: right {trials[-1].right:.4f}", flush=True)
     top = max(t.right for t in trials)
     best = min((t for t in trials if t.right >= top - TOLERANCE),
@@ -460,15 +516,16 @@ def fit_reader(
     }
     w = _weights(data, best.news)
     text_model = fit_logistic(np.vstack([d.x for d in data]), np.concatenate([d.y for d in data]),
-                              best.c0, w)  # fmt: skip
+                              best.text_spec.c, w)  # fmt: skip
     subs = [d.take(top_rows(d, text_model.probabilities(d.x), best.embed_top)) for d in data]
-    model = fit_logistic(np.vstack([s.full() for s in subs]), np.concatenate([s.y for s in subs]),
-                         best.c1, _weights(subs, best.news))  # fmt: skip
+    model = best.spec.fit(np.vstack([s.full() for s in subs]), np.concatenate([s.y for s in subs]),
+                          _weights(subs, best.news))  # fmt: skip
     meta: dict[str, object] = {
         "fitted_by": "benchmarks/fit_reader.py",
         "sets": [d.name for d in data],
         "news_weight": best.news,
-        "C": {"text_model": best.c0, "model": best.c1},
+        "models": {"text_model": str(best.text_spec), "model": str(best.spec)},
+        "cv_log_loss": best.losses,
         "cv_folds": FOLDS,
         "cv_right": {f"news {t.news:g}, embed {t.embed_top}": round(t.right, 4) for t in trials},
         "cv": cv,
@@ -506,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
         data.append(d)
     reader, cv = fit_reader(data)
     print(f"kept: news weight {reader.meta['news_weight']:g}, embed_top {reader.embed_top}, "
-          f"C {reader.meta['C']}, thresholds {reader.thresholds}, "
+          f"{reader.meta['models']}, thresholds {reader.thresholds}, "
           f"second_ratio {reader.second_ratio}")  # fmt: skip
     print(f"{'set':12} {'n':>5} {'recall':>7} {'acc':>6} {'abst':>6} {'f-abst':>7} {'chars':>6} "
           f"{'naive':>6}")  # fmt: skip
@@ -516,8 +573,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:12} {f['questions']:5} {f['recall']:7.3f} {f['accuracy']:6.3f} {ab} "
             f"{f['false_abstention']:7.3f} {f['chars']:6.0f} {f['naive_accuracy']:6.3f}"
         )
-    weights = sorted(zip(FEATURES, reader.model.coef, strict=True), key=lambda t: -abs(t[1]))
-    print("model weights: " + ", ".join(f"{f} {w:+.2f}" for f, w in weights))
+    if isinstance(reader.model, Logistic):
+        weights = sorted(zip(FEATURES, reader.model.coef, strict=True), key=lambda t: -abs(t[1]))
+        print("model weights: " + ", ".join(f"{f} {w:+.2f}" for f, w in weights))
     text = reader.model_dump_json(indent=1) + "\n"
     if args.check:
         same = args.out.exists() and args.out.read_text(encoding="utf-8") == text

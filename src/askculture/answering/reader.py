@@ -1,12 +1,13 @@
 """The fitted reader: how much each signal counts, and when to abstain.
 
-Two logistic regressions over the signals of :mod:`askculture.answering.features`: the first
-reads only the text signals of every candidate and picks the few (``embed_top``) worth
-embedding; the second adds the embedding model's view of those and gives each the probability
-that it answers the question. Their weights, the abstention thresholds and the rule for quoting
-a second sentence are fitted by ``benchmarks/fit_reader.py`` on public QA suites and the sample
-dev set (cross-validated by article) and ship in ``reader.json`` beside this module; nothing
-here is tuned by hand.
+Two models over the signals of :mod:`askculture.answering.features`: the first, a logistic
+regression, reads only the text signals of every candidate and picks the few (``embed_top``)
+worth embedding; the second (a logistic regression or gradient-boosted trees, whichever the
+fitting script measures better) adds the embedding model's view of those and gives each the
+probability that it answers the question. Their weights, the abstention thresholds and the rule
+for quoting a second sentence are fitted by ``benchmarks/fit_reader.py`` on public QA suites and
+the sample dev set (cross-validated by article) and ship in ``reader.json`` beside this module;
+nothing here is tuned by hand.
 
 Probabilities are not equally high in every language — the embedding model and the word
 matching are surest in English — so the abstention threshold is fitted per *language group*: the
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
 
 from askculture.answering.features import FEATURES, TEXT_FEATURES
 from askculture.errors import ConfigError
@@ -53,12 +54,64 @@ class Logistic(BaseModel):
         return np.asarray(1.0 / (1.0 + np.exp(-(z + self.intercept))), dtype=np.float64)
 
 
+class Boosted(BaseModel):
+    """Gradient-boosted regression trees giving log-odds (scikit-learn's histogram boosting).
+
+    All trees' nodes sit in flat lists; a node is a leaf when its ``feature`` is -1.
+    """
+
+    baseline: float = Field(description="Log-odds before any tree.")
+    roots: list[int] = Field(description="Index of each tree's root node.")
+    feature: list[int] = Field(description="Per node: the signal it splits on (-1: a leaf).")
+    threshold: list[float] = Field(description="Per node: go left when the signal is <= this.")
+    missing_left: list[bool] = Field(description="Per node: where a missing (NaN) signal goes.")
+    left: list[int] = Field(description="Per node: its left child.")
+    right: list[int] = Field(description="Per node: its right child.")
+    value: list[float] = Field(description="Per node: a leaf's log-odds contribution.")
+    _arrays: tuple[npt.NDArray[Any], ...] = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _as_arrays(self) -> Boosted:
+        n = len(self.feature)
+        lists = (self.threshold, self.missing_left, self.left, self.right, self.value)
+        if any(len(v) != n for v in lists):
+            raise ValueError("the reader's trees do not have one value per node")
+        self._arrays = (
+            np.asarray(self.feature), np.asarray(self.threshold), np.asarray(self.missing_left),
+            np.asarray(self.left), np.asarray(self.right), np.asarray(self.value),
+        )  # fmt: skip
+        return self
+
+    @property
+    def n_features(self) -> int:
+        """How many signals a row must have (one more than the highest split on)."""
+        return max(self.feature, default=-1) + 1
+
+    def probabilities(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """P(positive) for each row of ``x``: all trees walked at once, one level per step."""
+        feature, threshold, missing_left, left, right, value = self._arrays
+        node = np.tile(np.asarray(self.roots), (x.shape[0], 1))  # rows x trees
+        rows = np.arange(x.shape[0])[:, None]
+        while True:
+            f = feature[node]
+            inner = f >= 0
+            if not inner.any():
+                break
+            v = x[rows, np.where(inner, f, 0)]
+            go_left = np.where(np.isnan(v), missing_left[node], v <= threshold[node])
+            node = np.where(inner, np.where(go_left, left[node], right[node]), node)
+        z = self.baseline + value[node].sum(axis=1)
+        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
+
+
 class Reader(BaseModel):
     """A fitted sentence scorer (the content of ``reader.json``)."""
 
     features: tuple[str, ...] = Field(description="Signal names: the text ones, then vectors'.")
     text_model: Logistic = Field(description="Ranks candidates by their text signals alone.")
-    model: Logistic = Field(description="P(answers) from all signals of an embedded candidate.")
+    model: Logistic | Boosted = Field(
+        description="P(answers) from all signals of an embedded candidate."
+    )
     embed_top: int = Field(ge=1, description="Candidates embedded: the text model's best.")
     thresholds: dict[str, float] = Field(
         description="Abstain when the best sentence is less probable than this, per language "
@@ -80,7 +133,10 @@ class Reader(BaseModel):
                 "benchmarks/fit_reader.py"
             )
         for model, n in ((self.text_model, len(TEXT_FEATURES)), (self.model, len(FEATURES))):
-            if not len(model.mean) == len(model.scale) == len(model.coef) == n:
+            if isinstance(model, Boosted):
+                if model.n_features > n:
+                    raise ValueError("the reader's trees split on signals it does not have")
+            elif not len(model.mean) == len(model.scale) == len(model.coef) == n:
                 raise ValueError("the reader's weights do not have one value per signal")
         if "default" not in self.thresholds:
             raise ValueError("the reader's thresholds lack a 'default'")
