@@ -13,6 +13,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -131,6 +132,8 @@ def _as_list(value: str | list[str] | tuple[str, ...] | None) -> list[str] | Non
 
 
 _threads_lock = threading.Lock()
+_lexical_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="askculture-bm25")
+"""Runs the BM25 search while the query is embedded (torch and numpy let go of the GIL)."""
 
 
 def _embed_few(embed: Callable[[T], npt.NDArray[np.float32]], texts: T) -> npt.NDArray[np.float32]:
@@ -216,11 +219,11 @@ class Retriever:
             _check_date(date_from, "date_from"), _date_to(date_to), langs, _as_list(source)
         )
         n = max(rs.candidates, k)
+        qterms = tokenize(text, detect_language(text))
+        lexical_job = _lexical_pool.submit(self.reader.lexical.search, qterms, n, allowed)
         qvec = self.query_vector(text)
         dense = self.reader.search_dense(qvec, n, allowed)
-        qterms = tokenize(text, detect_language(text))
-        lexical = self.reader.lexical.search(qterms, n, allowed)
-        return self._fuse(text, qvec, qterms, dense, lexical, k)
+        return self._fuse(text, qvec, qterms, dense, lexical_job.result(), k)
 
     def _fuse(
         self,
