@@ -197,6 +197,15 @@ def test_a_year_in_the_question_lifts_that_years_documents(e5_index: Path, e5: S
         assert any((p.date or "").startswith(year) for p in answer.passages[:3])
 
 
+def test_a_question_about_two_years_quotes_a_document_of_each(e5_index: Path, e5: Settings) -> None:
+    answer = ask("Which opera closed the Days of Kazakh Culture in Uzbekistan in 2023, and where "
+                 "did the Days of Kazakh Culture in Tajikistan open in 2024?", e5_index,
+                 settings=e5)  # fmt: skip
+    assert {(c.date or "")[:4] for c in answer.citations} >= {"2023", "2024"}
+    assert "Abai" in answer.text and "Kokhi Borbad" in answer.text
+    assert_verbatim(answer, e5_index, e5)
+
+
 @pytest.mark.parametrize(
     "question",
     ["", "   \n\t ", "x" * 100_000, "谁签署了与GITIS的路线图？", "?!…"],

@@ -18,7 +18,7 @@ import pytest
 import askculture
 from askculture import ask
 from askculture.answering.features import FEATURES, TEXT_FEATURES, vector_matrix
-from askculture.answering.question import Kind, analyse_question
+from askculture.answering.question import Kind, analyse_question, year_parts
 from askculture.answering.reader import WEIGHTS_FILE, Reader, load_reader
 from askculture.evaluation import evaluate, load_questions, short_answer_scores
 from askculture.retrieval import open_index
@@ -153,6 +153,34 @@ def test_a_question_that_asks_for_no_particular_kind_has_no_short_answer(
 )
 def test_the_kind_of_answer_asked_for(question: str, kind: Kind) -> None:
     assert analyse_question(question).kind is kind
+
+
+def test_a_question_about_two_years_is_cut_into_a_part_for_each() -> None:
+    parts = year_parts("Who opened the forum in May 2023, and who closed it in June 2024?")
+    assert parts == {2023: "Who opened the forum in May 2023",
+                     2024: "who closed it in June 2024?"}  # fmt: skip
+    shared = year_parts("Which halls hosted the galas of the film days (2023) and of the book days "
+                        "(2024)?")  # fmt: skip
+    assert shared[2024] == "Which halls hosted the galas of the book days (2024)?"
+    context = year_parts(
+        "She went there in 2023 and 2024. What did she sign in 2023; what in 2024?"
+    )
+    assert context[2023].startswith("She went there in 2023 and 2024.")
+    assert context[2024].endswith("what in 2024?")
+    russian = year_parts("Кто открыл форум в 2023 году, а кто закрыл его в 2024 году?")
+    assert russian == {2023: "Кто открыл форум в 2023 году", 2024: "кто закрыл его в 2024 году?"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What was built between 1870 and 1939?",
+        "Who came in 2023 and 2024?",
+        "What happened in 2024?",
+    ],
+)
+def test_a_range_or_one_year_is_one_question(question: str) -> None:
+    assert year_parts(question) == {}
 
 
 def test_short_answer_exact_match_and_f1() -> None:

@@ -82,6 +82,7 @@ def compose(
     q: Question,
     chosen: Sequence[Candidate],
     passages: list[Passage],
+    parts: Sequence[Question] | None = None,
 ) -> Answer:
     """The cited answer quoting ``chosen`` (best first).
 
@@ -91,15 +92,19 @@ def compose(
         q: The analysed question (its language marks foreign quotes).
         chosen: The sentences to quote, best first; at least one.
         passages: The retrieved passages (cited documents are moved first).
+        parts: For a question in parts (one per year), the part each sentence answers: each
+            gets its own short answer.
 
     Returns:
         The answer with verbatim citations, one per quoted sentence.
     """
     citations: list[Citation] = []
     lines: list[str] = []
-    short = short_answer(q, chosen[0])
-    if short is not None:
-        lines.append(f"**{_one_line(short.text)}** [1]")
+    shorts = [short_answer(p, c) for p, c in zip(parts or [q], chosen, strict=False)]
+    short = shorts[0]
+    if any(shorts):
+        lines.append(" · ".join(f"**{_one_line(s.text)}** [{n}]"
+                                for n, s in enumerate(shorts, start=1) if s))  # fmt: skip
     for n, c in enumerate(chosen, start=1):
         citations.append(make_citation(n, c.passage, c.doc.text, c.start, c.end))
         lang = c.doc.lang

@@ -8,8 +8,10 @@ particular questions.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 
 from askculture.answering.text import ANAPHORA, QUESTION_WORDS, YEAR, tokens
 from askculture.documents import detect_language
@@ -216,16 +218,17 @@ class Question:
     years: set[int] = field(default_factory=set)
 
 
-def analyse_question(text: str) -> Question:
+def analyse_question(text: str, lang: str | None = None) -> Question:
     """Read a question (see :class:`Question`).
 
     Args:
         text: A cleaned question in English, Russian or Kazakh.
+        lang: Its language, when known (detected otherwise).
 
     Returns:
         The analysed question.
     """
-    lang = detect_language(text) or "en"
+    lang = lang or detect_language(text) or "en"
     words = [t.lower for t in tokens(text)]
     terms = [t for w in words if w not in _NOT_TERMS for t in tokenize(w, lang)]
     years = {int(w) for w in words if YEAR.match(w)}
@@ -279,3 +282,66 @@ def _noun_kind(noun: str) -> Kind:
     if noun.startswith(_PLACE_NOUNS):
         return Kind.PLACE
     return Kind.OTHER
+
+
+_YEAR_IN_TEXT = re.compile(r"\b(1[0-9]\d\d|20\d\d)\b")
+_BOUNDARIES = (  # strongest first: where the part about one year ends and the next begins
+    re.compile(r"(?<=[.?!])\s+"),
+    re.compile(r"\s*;\s*"),
+    re.compile(r",\s+(?:and|but|while|и|а|но|ал|және|бірақ)\s+", re.IGNORECASE),
+    re.compile(r"\s+(?:and|и|және)\s+", re.IGNORECASE),
+)
+_LINKS = frozenset(  # words a part can start with when it shares the previous part's head
+    "of in at for by on to from with в во на о об для с со по из от к у".split()
+)
+
+
+def year_parts(text: str) -> dict[int, str]:
+    """The part of a question about each year it names, when it asks about several.
+
+    "Who represented the ministry in talks in August 2023, and who headed the delegation in
+    April 2024?" asks two questions; so does "Which venues hosted the galas of X (2023) and of
+    Y (2024)?", whose second part shares the first one's head ("Which venues hosted the galas").
+    The question is cut at the strongest boundary (a sentence end, a semicolon, a comma with a
+    conjunction, a conjunction) between the mentions of two different years; a range such as
+    "in 2023 and 2024" is not cut. Each year's part keeps the pieces that name it or no year.
+
+    Args:
+        text: The question.
+
+    Returns:
+        Year → its part of the question; empty when the question does not split into parts
+        about two or more years.
+    """
+    mentions = list(_YEAR_IN_TEXT.finditer(text))
+    cuts: list[tuple[int, int]] = []
+    for a, b in pairwise(mentions):
+        if a.group() != b.group():
+            cut = _boundary(text, a.end(), b.start())
+            if cut is not None:
+                cuts.append(cut)
+    if not cuts:
+        return {}
+    edges = [0, *(x for cut in cuts for x in cut), len(text)]
+    pieces = [text[edges[i] : edges[i + 1]].strip() for i in range(0, len(edges), 2)]
+    for i in range(1, len(pieces)):  # "... of X (2023)" and "of Y (2024)": restore the head
+        first, _, _ = pieces[i].partition(" ")
+        head = re.search(rf"\s{re.escape(first)}\s", pieces[i - 1]) if first in _LINKS else None
+        if head is not None:
+            pieces[i] = pieces[i - 1][: head.start() + 1] + pieces[i]
+    named = [{int(y) for y in _YEAR_IN_TEXT.findall(p)} for p in pieces]
+    parts = {
+        year: " ".join(p for p, ys in zip(pieces, named, strict=True) if year in ys or not ys)
+        for year in sorted(set().union(*named))
+    }
+    return parts if len(set(parts.values())) > 1 else {}
+
+
+def _boundary(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The strongest boundary in ``text[start:end]`` with words on at least one side of it."""
+    gap = text[start:end]
+    for pattern in _BOUNDARIES:
+        for m in pattern.finditer(gap):
+            if re.search(r"[^\W\d_]", gap[: m.start()] + gap[m.end() :]):
+                return start + m.start(), start + m.end()
+    return None
