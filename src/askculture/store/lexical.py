@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ import numpy.typing as npt
 K1 = 1.5
 B = 0.75
 _TF_MAX = np.iinfo(np.uint16).max
+SPAN_CACHE = 4096
+"""Query terms whose postings spans a snapshot's BM25 remembers."""
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float32]
@@ -245,6 +248,8 @@ class LexicalIndex:
         self.n_docs = sum(p.segment.n_docs for p in self.parts)
         """Chunks counted in idf (deleted ones included until merged, as in Lucene)."""
         self._ids: Ints | None = None
+        self._span_cache: dict[str, list[tuple[int, int, int]]] = {}
+        self._span_lock = threading.Lock()
 
     @property
     def ids(self) -> Ints:
@@ -255,11 +260,25 @@ class LexicalIndex:
         return self._ids
 
     def _spans(self, term: str) -> list[tuple[int, int, int]]:
+        """``(part, start, end)`` of ``term``'s postings in each part that has it.
+
+        Remembered for the last few thousand terms: a search looks its terms up in every
+        segment's vocabulary (a binary search in Python), and the fusion that follows asks
+        for the same terms again (:meth:`matched`).
+        """
+        with self._span_lock:
+            hit = self._span_cache.get(term)
+        if hit is not None:
+            return hit
         out = []
         for i, p in enumerate(self.parts):
             a, b = p.segment.span(term)
             if b > a:
                 out.append((i, a, b))
+        with self._span_lock:
+            if len(self._span_cache) >= SPAN_CACHE:
+                self._span_cache.pop(next(iter(self._span_cache)))
+            self._span_cache[term] = out
         return out
 
     @property
@@ -388,18 +407,21 @@ class LexicalIndex:
         if not chunk_ids:
             return out
         wanted = np.asarray(sorted(set(chunk_ids)), dtype=np.int64)
-        for p in self.parts:
+        local: dict[int, Ints] = {}  # part -> positions of the wanted chunks it holds
+        for i, p in enumerate(self.parts):
             pos, found = _positions(p.ids, wanted)
-            if not found.any():
-                continue
-            local = pos[found]
-            for term in dict.fromkeys(terms):
-                a, b = p.segment.span(term)
-                if b > a:  # postings ascend: find each chunk by binary search
-                    docs = p.segment.docs[a:b]
-                    at = np.minimum(np.searchsorted(docs, local), b - a - 1)
-                    for cid in p.ids[local[docs[at] == local]].tolist():
-                        out.setdefault(int(cid), set()).add(term)
+            if found.any():
+                local[i] = pos[found]
+        for term in dict.fromkeys(terms):
+            for i, a, b in self._spans(term):
+                where = local.get(i)
+                if where is None:
+                    continue
+                p = self.parts[i]  # postings ascend: find each chunk by binary search
+                docs = p.segment.docs[a:b]
+                at = np.minimum(np.searchsorted(docs, where), b - a - 1)
+                for cid in p.ids[where[docs[at] == where]].tolist():
+                    out.setdefault(int(cid), set()).add(term)
         return out
 
 
