@@ -244,8 +244,9 @@ class Retriever:
         cosine = dict(dense)
         bm25 = dict(lexical)
         missing = [rid for rid in bm25 if rid not in cosine]
-        for rid in missing:  # lexical-only hits get their true cosine, on the same scale
-            cosine[rid] = float(self.reader.vector(rid) @ qvec)
+        if missing:  # lexical-only hits get their true cosine, on the same scale
+            for rid, vec in zip(missing, self.reader.vectors(missing), strict=True):
+                cosine[rid] = float(vec @ qvec)
         scores = dict(cosine)
         wanted = set(qterms)
         if lexical and wanted:

@@ -70,6 +70,10 @@ class Snapshot(Protocol):
         """One chunk's stored vector."""
         ...
 
+    def vectors(self, chunk_ids: list[int]) -> npt.NDArray[np.float32]:
+        """The stored vectors of these chunks, one row each, in the order given."""
+        ...
+
     def matched_terms(self, terms: list[str], chunk_ids: list[int]) -> dict[int, set[str]]:
         """Which of ``terms`` each of ``chunk_ids`` contains."""
         ...

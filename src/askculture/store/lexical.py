@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ import numpy.typing as npt
 K1 = 1.5
 B = 0.75
 _TF_MAX = np.iinfo(np.uint16).max
+SPAN_CACHE = 4096
+"""Query terms whose postings spans a snapshot's BM25 remembers."""
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float32]
@@ -245,6 +248,8 @@ class LexicalIndex:
         self.n_docs = sum(p.segment.n_docs for p in self.parts)
         """Chunks counted in idf (deleted ones included until merged, as in Lucene)."""
         self._ids: Ints | None = None
+        self._span_cache: dict[str, list[tuple[int, int, int]]] = {}
+        self._span_lock = threading.Lock()
 
     @property
     def ids(self) -> Ints:
@@ -255,11 +260,25 @@ class LexicalIndex:
         return self._ids
 
     def _spans(self, term: str) -> list[tuple[int, int, int]]:
+        """``(part, start, end)`` of ``term``'s postings in each part that has it.
+
+        Remembered for the last few thousand terms: a search looks its terms up in every
+        segment's vocabulary (a binary search in Python), and the fusion that follows asks
+        for the same terms again (:meth:`matched`).
+        """
+        with self._span_lock:
+            hit = self._span_cache.get(term)
+        if hit is not None:
+            return hit
         out = []
         for i, p in enumerate(self.parts):
             a, b = p.segment.span(term)
             if b > a:
                 out.append((i, a, b))
+        with self._span_lock:
+            if len(self._span_cache) >= SPAN_CACHE:
+                self._span_cache.pop(next(iter(self._span_cache)))
+            self._span_cache[term] = out
         return out
 
     @property
@@ -302,57 +321,28 @@ class LexicalIndex:
                 plan.append((idf, spans))
         if not plan:
             return []
-        # MaxScore: rarest terms first; once the terms left cannot lift a chunk they miss
-        # above the n-th best score so far (a weight is below 1, so a term adds less than its
-        # idf), they only add to the chunks already found. Exact: same chunks, same scores.
+        # Every posting of every term is added into one score array per segment. At a
+        # million chunks, where a question has a dozen or more terms and many are common,
+        # this takes half the time of a MaxScore loop, whose bookkeeping (chunks found so
+        # far, the n-th best score after each term) cost more than the postings it skipped.
+        # Terms are added rarest first, so scores are the same to the bit.
         plan.sort(key=lambda p: -float(p[0]))
-        rest = np.cumsum([float(idf) for idf, _ in plan][::-1])[::-1]
-        ok = self._eligible(allowed)
         scores: dict[int, Floats] = {}
-        seen: dict[int, npt.NDArray[np.bool_]] = {}
-        found: dict[int, list[Ints]] = {}
-        j = 0
-        while j < len(plan):
-            idf, spans = plan[j]
+        for idf, spans in plan:
             for i, a, b in spans:
                 seg = self.parts[i].segment
                 if i not in scores:
                     scores[i] = np.zeros(seg.n_docs, dtype=np.float32)
-                    seen[i] = np.zeros(seg.n_docs, dtype=bool)
-                docs = np.asarray(seg.docs[a:b])
-                scores[i][docs] += idf * seg.weight[a:b]
-                new = docs[~seen[i][docs]]
-                seen[i][new] = True
-                if ok[i] is not None:
-                    new = new[ok[i][new]]  # type: ignore[index]
-                found.setdefault(i, []).append(new.astype(np.int64))
-            j += 1
-            if j < len(plan) and rest[j] * (1 + 1e-5) < self._nth_best(scores, found, n):
-                break
-        cands = {i: np.sort(np.concatenate(f)) for i, f in found.items()}
-        for idf, spans in plan[j:]:  # only where a chunk was found
-            for i, a, b in spans:
-                c = cands.get(i)
-                if c is None or not len(c):
-                    continue
-                seg = self.parts[i].segment
-                docs = np.asarray(seg.docs[a:b])
-                if len(c) * 8 < len(docs):  # few chunks found: look each up
-                    at = np.minimum(np.searchsorted(docs, c), b - a - 1)
-                    hit = np.flatnonzero(docs[at] == c)
-                    scores[i][c[hit]] += idf * np.asarray(seg.weight[a:b])[at[hit]]
-                else:  # many: one pass over the postings
-                    hit = np.flatnonzero(seen[i][docs])
-                    scores[i][docs[hit]] += idf * np.asarray(seg.weight[a:b])[hit]
+                scores[i][seg.docs[a:b]] += idf * seg.weight[a:b]
+        ok = self._eligible(allowed)
         ids_out, scores_out = [], []
-        for i, cand in cands.items():
-            s = scores[i]
-            if len(cand) > n:
-                cand = cand[np.argpartition(-s[cand], n - 1)[:n]]
+        for i, s in scores.items():
+            mask = ok[i]
+            if mask is not None:
+                s[~mask] = 0
+            cand = _best(s, n)
             ids_out.append(self.parts[i].ids[cand])
             scores_out.append(s[cand])
-        if not ids_out:
-            return []
         all_ids = np.concatenate(ids_out)
         all_scores = np.concatenate(scores_out)
         order = np.lexsort((all_ids, -all_scores))[:n]
@@ -372,35 +362,37 @@ class LexicalIndex:
             out.append(mask)
         return out
 
-    @staticmethod
-    def _nth_best(scores: dict[int, Floats], found: dict[int, list[Ints]], n: int) -> float:
-        """The n-th best score among the eligible chunks found so far (0 with fewer)."""
-        parts = [scores[i][np.concatenate(f)] for i, f in found.items()]
-        total = sum(len(x) for x in parts)
-        if total < n:
-            return 0.0
-        allv = np.concatenate(parts)
-        return float(np.partition(allv, total - n)[total - n])
-
     def matched(self, terms: Iterable[str], chunk_ids: list[int]) -> dict[int, set[str]]:
         """Which of ``terms`` each of ``chunk_ids`` contains (only chunks with one or more)."""
         out: dict[int, set[str]] = {}
         if not chunk_ids:
             return out
         wanted = np.asarray(sorted(set(chunk_ids)), dtype=np.int64)
-        for p in self.parts:
+        local: dict[int, Ints] = {}  # part -> positions of the wanted chunks it holds
+        for i, p in enumerate(self.parts):
             pos, found = _positions(p.ids, wanted)
-            if not found.any():
-                continue
-            local = pos[found]
-            for term in dict.fromkeys(terms):
-                a, b = p.segment.span(term)
-                if b > a:  # postings ascend: find each chunk by binary search
-                    docs = p.segment.docs[a:b]
-                    at = np.minimum(np.searchsorted(docs, local), b - a - 1)
-                    for cid in p.ids[local[docs[at] == local]].tolist():
-                        out.setdefault(int(cid), set()).add(term)
+            if found.any():
+                local[i] = pos[found]
+        for term in dict.fromkeys(terms):
+            for i, a, b in self._spans(term):
+                where = local.get(i)
+                if where is None:
+                    continue
+                p = self.parts[i]  # postings ascend: find each chunk by binary search
+                docs = p.segment.docs[a:b]
+                at = np.minimum(np.searchsorted(docs, where), b - a - 1)
+                for cid in p.ids[where[docs[at] == where]].tolist():
+                    out.setdefault(int(cid), set()).add(term)
         return out
+
+
+def _best(scores: Floats, n: int) -> Ints:
+    """Positions of the ``n`` best positive scores (more when several tie with the n-th)."""
+    if len(scores) > n:
+        nth = scores[np.argpartition(scores, len(scores) - n)[len(scores) - n]]
+        if nth > 0:
+            return np.flatnonzero(scores >= nth)
+    return np.flatnonzero(scores > 0)
 
 
 def _positions(ids: Ints, wanted: Ints) -> tuple[Ints, npt.NDArray[np.bool_]]:

@@ -117,10 +117,28 @@ class IndexReader:
 
     def vector(self, chunk_id: int) -> npt.NDArray[np.float32]:
         """The stored vector of one chunk."""
-        seg = self._segment_of([chunk_id]).get(chunk_id)
-        if seg is None:
-            raise IndexStoreError(f"chunk {chunk_id} is not in the index")
-        return np.asarray(seg.data.vectors.reconstruct(int(chunk_id)), dtype=np.float32)
+        row: npt.NDArray[np.float32] = self.vectors([chunk_id])[0]
+        return row
+
+    def vectors(self, chunk_ids: list[int]) -> npt.NDArray[np.float32]:
+        """The stored vectors of these chunks, one row each, in the order given.
+
+        Raises:
+            IndexStoreError: One of them is not a live chunk of the index.
+        """
+        out = np.empty((len(chunk_ids), self.manifest.dim), dtype=np.float32)
+        owners = self._segment_of(chunk_ids)
+        groups: dict[int, tuple[Segment, list[int], list[int]]] = {}
+        for row, cid in enumerate(chunk_ids):
+            seg = owners.get(int(cid))
+            if seg is None:
+                raise IndexStoreError(f"chunk {cid} is not in the index")
+            _, where, ids = groups.setdefault(id(seg), (seg, [], []))
+            where.append(row)
+            ids.append(int(cid))
+        for seg, where, ids in groups.values():
+            out[where] = seg.data.vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        return out
 
     def chunk_ids(self) -> npt.NDArray[np.int64]:
         """Every live chunk id."""
