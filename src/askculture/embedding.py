@@ -12,6 +12,8 @@ import atexit
 import functools
 import os
 import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -145,6 +147,8 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self._tokenizer = self._model.tokenizer
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads
+        self._few: ThreadPoolExecutor | None = None
+        self._model.eval()
         self._prefix_tokens = self.count_tokens(spec.passage_prefix) if spec.passage_prefix else 0
 
     @property
@@ -204,14 +208,68 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> Vectors:
         """Encode one query (query prefix added), L2-normalised."""
-        with self._lock:
-            out = self._model.encode(
-                [self.spec.query_prefix + text],
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.ascontiguousarray(out[0], dtype=np.float32)
+        vector: Vectors = self.embed_few([text], query=True)[0]
+        return vector
+
+    def embed_few(self, texts: Sequence[str], *, query: bool = False) -> Vectors:
+        """Encode a query or a few sentences as fast as this machine allows, L2-normalised.
+
+        Torch's own threads cost more than they save on a few short texts (on two busy cores,
+        14 tokens took ~950 ms with 2 threads and ~30 ms with 1). So every forward pass runs
+        on one thread, and the texts, sorted by length, are cut into one group per thread that
+        run side by side: six sentences take ~100 ms on two cores instead of ~200 ms, and
+        ~135 ms when another process keeps one core busy. The thread count is restored
+        afterwards, so batch embedding (ingest) keeps its threads.
+
+        Args:
+            texts: The texts (without prefix).
+            query: Add the query prefix instead of the passage prefix.
+
+        Returns:
+            One row per text, in order.
+        """
+        import torch
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        prefix = self.spec.query_prefix if query else self.spec.passage_prefix
+        by_length = np.argsort([len(t) for t in texts], kind="stable")
+        groups = [g for g in np.array_split(by_length, min(self.threads, len(texts))) if len(g)]
+        with self._lock:  # also keeps an ingest batch from running on the one thread set here
+            preprocess = getattr(self._model, "preprocess", None) or self._model.tokenize
+            features = [preprocess([prefix + texts[int(i)] for i in g]) for g in groups]
+            before = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                if len(groups) == 1:
+                    vectors = [self._forward(features[0])]
+                else:
+                    vectors = list(self._few_pool().map(self._forward, features))
+            finally:
+                torch.set_num_threads(before)
+        for g, v in zip(groups, vectors, strict=True):
+            out[g] = v
+        return out
+
+    def _forward(self, features: dict[str, Any]) -> Vectors:
+        """One forward pass of tokenised texts: their normalised sentence embeddings."""
+        import torch
+
+        with torch.inference_mode():
+            on_device = {
+                k: v.to(self._model.device) if isinstance(v, torch.Tensor) else v
+                for k, v in features.items()
+            }
+            emb = self._model(on_device)["sentence_embedding"]
+            emb = torch.nn.functional.normalize(emb, p=2, dim=1)
+            return np.asarray(emb.float().cpu().numpy(), dtype=np.float32)
+
+    def _few_pool(self) -> ThreadPoolExecutor:
+        """The threads :meth:`embed_few` runs its groups on, started on first use."""
+        if self._few is None:
+            self._few = ThreadPoolExecutor(self.threads, thread_name_prefix="askculture-embed")
+        return self._few
 
 
 @functools.lru_cache(maxsize=4)

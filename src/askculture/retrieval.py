@@ -12,12 +12,10 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +27,6 @@ from askculture.lexical import tokenize
 from askculture.settings import Settings
 from askculture.store import IndexReader, StoredChunk, current_generation
 
-T = TypeVar("T", str, list[str])
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 YEAR_BONUS = 0.02
 """Added to the score of passages from a year the query names (cosine scale)."""
@@ -131,29 +128,8 @@ def _as_list(value: str | list[str] | tuple[str, ...] | None) -> list[str] | Non
     return cleaned or None
 
 
-_threads_lock = threading.Lock()
 _lexical_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="askculture-bm25")
 """Runs the BM25 search while the query is embedded (torch and numpy let go of the GIL)."""
-
-
-def _embed_few(embed: Callable[[T], npt.NDArray[np.float32]], texts: T) -> npt.NDArray[np.float32]:
-    """Embed one query or a few sentences on a single CPU thread.
-
-    For short texts, synchronising torch's worker threads costs far more than it saves:
-    measured on 2 busy cores, 14 tokens took ~950 ms with 2 threads and ~30 ms with 1.
-    The thread count is restored afterwards, so batch embedding (ingest) keeps its threads.
-    """
-    import torch
-
-    with _threads_lock:
-        before = torch.get_num_threads()
-        if before > 1:
-            torch.set_num_threads(1)
-        try:
-            return embed(texts)
-        finally:
-            if before > 1:
-                torch.set_num_threads(before)
 
 
 class Retriever:
@@ -178,7 +154,7 @@ class Retriever:
             hit = self._qcache.get(text)
         if hit is not None:
             return hit
-        vec = _embed_few(self.embedder.embed_query, text)
+        vec = self.embedder.embed_query(text)
         with self._qlock:
             if len(self._qcache) >= 512:
                 self._qcache.pop(next(iter(self._qcache)))
@@ -187,7 +163,7 @@ class Retriever:
 
     def embed_passages(self, texts: list[str]) -> npt.NDArray[np.float32]:
         """Embed a few passages or sentences for the reader (one row each, L2-normalised)."""
-        return _embed_few(self.embedder.embed_passages, texts)
+        return self.embedder.embed_few(texts)
 
     @property
     def generation(self) -> str:
