@@ -52,10 +52,11 @@ from askculture.documents import detect_language
 from askculture.embedding import get_embedder
 from askculture.evaluation import EvalQuestion, load_questions
 from askculture.ingest import ingest
-from askculture.lexical import LexicalIndex, tokenize
+from askculture.lexical import tokenize
 from askculture.retrieval import Retriever, clean_query
 from askculture.settings import Settings
 from askculture.store import IndexReader, current_generation
+from askculture.store.lexical import LexicalIndex, LexicalPart, LexicalSegment
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -148,7 +149,7 @@ def candidates() -> dict[str, Candidate]:
         out[f"prefix-{n}"] = (prefix(n),)
     strip = suffix_stripper(4)
     for n in (5, 6, 7):
-        out[f"suffix-list+prefix-{n}"] = (lambda w, n=n: strip(w)[:n],)
+        out[f"suffix-list+prefix-{n}"] = (lambda w, n=n: strip(w)[:n],)  # type: ignore[misc]
     for n in (4, 5):
         out[f"prefix-{n} & suffix-list"] = (prefix(n), strip)
     return out
@@ -168,7 +169,7 @@ def kazakh_normaliser(candidate: Candidate) -> Iterator[None]:
                     terms.append(term)
         return terms
 
-    lexical._stem_kk = candidate[0]
+    lexical._stem_kk = candidate[0]  # type: ignore[assignment]
     lexical._word_terms = word_terms
     try:
         yield
@@ -182,13 +183,24 @@ def kazakh_normaliser(candidate: Candidate) -> Iterator[None]:
 
 
 class SwappableReader(IndexReader):
-    """An index reader whose lexical side (BM25 and stored terms) can be rebuilt in memory."""
+    """An index reader whose lexical side can be rebuilt in memory.
 
-    terms: dict[int, set[str]]
+    Once :meth:`swap_lexical` has run, :attr:`lexical` (the BM25 search) and
+    :meth:`matched_terms` (the query terms fusion finds in each hit) both answer from the
+    rebuilt side; dense search and everything else stay the index's own.
+    """
 
-    def chunk_terms(self, rowids: list[int]) -> dict[int, set[str]]:
-        """The terms of the current lexical side."""
-        return {r: self.terms[r] for r in rowids if r in self.terms}
+    swapped: LexicalIndex | None = None
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        """The rebuilt BM25 once there is one, else the index's own."""
+        return self.swapped if self.swapped is not None else super().lexical
+
+    def swap_lexical(self, ids: list[int], token_lists: list[list[str]]) -> None:
+        """BM25 over these chunks (ids ascending, none deleted), as one in-memory segment."""
+        part = LexicalPart(LexicalSegment.build(token_lists), np.asarray(ids, np.int64), None)
+        self.swapped = LexicalIndex([part])
 
 
 class CachedRetriever(Retriever):
@@ -224,9 +236,26 @@ class EvalSet:
     def rebuild_lexical(self) -> None:
         """Re-tokenise every chunk with the current :func:`tokenize` and rebuild BM25."""
         ids = [rid for rid, _, _ in self.chunk_inputs]
-        terms = [tokenize(text, lang) for _, text, lang in self.chunk_inputs]
-        self.reader.lexical = LexicalIndex.build(ids, terms)
-        self.reader.terms = {rid: set(t) for rid, t in zip(ids, terms, strict=True)}
+        self.reader.swap_lexical(ids, [tokenize(text, lang) for _, text, lang in self.chunk_inputs])
+
+    def check_rebuild(self) -> None:
+        """Check that BM25 rebuilt with the current :func:`tokenize` (the package's, unpatched)
+        gives the index's own hits and scores on every question.
+
+        Raises:
+            RuntimeError: The rebuilt side differs (the script would not measure the package).
+        """
+        rs = self.retriever.settings.retrieval
+        queries = [clean_query(q.question, rs.max_query_chars) for q in self.questions]
+        terms = [tokenize(t, detect_language(t)) for t in queries]
+        self.reader.swapped = None
+        own = [self.reader.lexical.search(t, rs.candidates) for t in terms]
+        self.rebuild_lexical()
+        rebuilt = [self.reader.lexical.search(t, rs.candidates) for t in terms]
+        differ = sum(a != b for a, b in zip(own, rebuilt, strict=True))
+        if differ:
+            raise RuntimeError(f"{self.name}: rebuilt BM25 differs on {differ} questions")
+        log(f"{self.name}: rebuilt BM25 = the index's own on {len(terms)} questions")
 
 
 def set_paths(name: str, shared: Path) -> tuple[Path, Path]:
@@ -270,8 +299,11 @@ def open_set(name: str, shared: Path, root: Path, settings: Settings) -> EvalSet
         for ch in reader.doc_chunks(doc.id):
             doc_of_row[ch.rowid] = Path(doc.path).name
             inputs.append((ch.rowid, f"{doc.title}\n{ch.chunk.text}", doc.lang))
+    inputs.sort()  # chunk ids ascending, as a lexical segment holds them
     articles = [titles.get(q.gold[0], q.gold[0]) for q in questions]
-    return EvalSet(name, questions, retriever, doc_of_row, inputs, articles)
+    out = EvalSet(name, questions, retriever, doc_of_row, inputs, articles)
+    out.check_rebuild()
+    return out
 
 
 # --------------------------------------------------------------------------------------------
