@@ -232,6 +232,44 @@ def test_compact_merges_into_one_segment_with_the_same_results(tmp_path: Path) -
     assert not merge_module.compact(index, exact_search_max=20).changed
 
 
+def _means_from_vectors(reader: IndexReader, docs: list[int]) -> dict[str, np.ndarray]:
+    """Each language's mean chunk vector, from the test's own vectors of ``docs``."""
+    by_lang: dict[str, list[np.ndarray]] = {}
+    for i in docs:
+        doc, chunks, _ = DOCS[i]
+        by_lang.setdefault(doc.lang or "", []).append(_vectors(doc, len(chunks)))
+    return {k: np.concatenate(v).mean(axis=0) for k, v in by_lang.items()}
+
+
+def test_each_language_s_mean_vector_is_kept_per_segment_and_survives_a_merge(
+    tmp_path: Path,
+) -> None:
+    index = tmp_path / "index"
+    docs = list(range(12))
+    _build(index, [docs[:5], docs[5:]])
+    reader = IndexReader.open(index)
+    assert len(reader.segments) == 2
+    assert all((s.data.folder / "languages.npz").exists() for s in reader.segments)
+    expected = _means_from_vectors(reader, docs)
+    assert len(expected) >= 2  # the sample corpus is in several languages
+    assert reader.language_means.keys() == expected.keys()
+    for lang, mean in expected.items():
+        assert np.allclose(reader.language_means[lang], mean, atol=1e-6)
+    ids = [int(i) for i in reader.chunk_ids()[:30]]
+    langs = reader.chunk_languages(ids)
+    assert {langs[c.rowid] for c in reader.chunks(ids)} <= expected.keys()
+    assert all(langs[c.rowid] == (c.document.lang or "") for c in reader.chunks(ids))
+    merge_module.compact(index, exact_search_max=20)  # one HNSW segment
+    merged = IndexReader.open(index)
+    for lang, mean in expected.items():
+        assert np.allclose(merged.language_means[lang], mean, atol=1e-6)
+    (seg,) = merged.segments  # a segment written before the file existed: computed on open
+    (seg.data.folder / "languages.npz").unlink()
+    seg.data.__dict__.pop("languages", None)
+    for lang, mean in expected.items():
+        assert np.allclose(IndexReader(index, merged.generation).language_means[lang], mean, 1e-6)
+
+
 def test_deletions_committed_during_a_compaction_carry_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

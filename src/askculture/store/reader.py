@@ -48,7 +48,9 @@ class IndexReader:
         root = index_dir / SEGMENTS
         self.segments = [Segment.open(root, info) for info in self.manifest.segments]
         for seg in self.segments:  # load now: a later commit may retire the files
-            _ = seg.data.vectors, seg.data.lexical
+            _ = seg.data.vectors, seg.data.lexical, seg.data.languages
+        self.language_means = _language_means(self.segments, self.manifest.dim)
+        """The mean vector of each document language's chunks ("" = unknown language)."""
         self._lexical: LexicalIndex | None = None
         self._lock = threading.Lock()
         self._doc_cache: OrderedDict[str, Document] = OrderedDict()
@@ -186,6 +188,19 @@ class IndexReader:
         return out
 
     # -- lookups -----------------------------------------------------------------------------
+    def chunk_languages(self, chunk_ids: list[int]) -> dict[int, str]:
+        """The document language of each live chunk ("" when unknown)."""
+        arr = np.asarray(chunk_ids, dtype=np.int64)
+        out: dict[int, str] = {}
+        for seg in self.segments:
+            pos, found = seg.data.positions(arr)
+            if seg.live is not None:
+                found &= seg.live[pos]
+            langs = seg.data.languages
+            codes = langs.codes[pos[found]].tolist()
+            out.update(zip(arr[found].tolist(), (langs.names[c] for c in codes), strict=True))
+        return out
+
     def _segment_of(self, chunk_ids: list[int]) -> dict[int, Segment]:
         """The segment that holds each live chunk id (deleted and unknown ids left out)."""
         arr = np.asarray(chunk_ids, dtype=np.int64)
@@ -303,6 +318,22 @@ class IndexReader:
         """Forget the snapshot's caches (segments close when no snapshot uses them)."""
         self._doc_cache.clear()
         self._lexical = None
+
+
+def _language_means(segments: list[Segment], dim: int) -> dict[str, npt.NDArray[np.float32]]:
+    """Each document language's mean chunk vector over the segments.
+
+    Deleted chunks still count until their segment is merged: the mean is a statistic of the
+    language's text, which a few removed documents barely move.
+    """
+    counts: dict[str, int] = {}
+    sums: dict[str, npt.NDArray[np.float64]] = {}
+    for seg in segments:
+        langs = seg.data.languages
+        for name, n, total in zip(langs.names, langs.counts().tolist(), langs.sums, strict=True):
+            counts[name] = counts.get(name, 0) + n
+            sums[name] = sums.get(name, np.zeros(dim)) + total
+    return {k: (sums[k] / counts[k]).astype(np.float32) for k in sums if counts[k]}
 
 
 __all__ = ["IndexReader"]

@@ -6,6 +6,7 @@ Layout of ``segments/seg-NNNNNN-xxxxxxxx/``::
     ids.npy              the segment's chunk ids, ascending (position i <-> ids[i])
     vectors.faiss        FAISS IndexIDMap2 keyed by chunk id: exact (flat) or HNSW by size
     lexical/             BM25 postings (see :mod:`askculture.store.lexical`)
+    languages.npz        each chunk's document language, and per language the sum of its vectors
     del-NNNNNN.npz       deletions as of generation NNNNNN, written by a later commit
 
 Nothing in a segment changes after it is written; a later commit records deletions in a new
@@ -55,6 +56,42 @@ CREATE INDEX chunks_doc ON chunks(doc_id);
 """
 
 Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Languages:
+    """The document languages of a segment's chunks ("" when unknown)."""
+
+    names: list[str]
+    codes: npt.NDArray[np.uint8]  # per chunk position: its language's index in ``names``
+    sums: npt.NDArray[np.float64]  # per language: the sum of its chunks' vectors
+
+    @classmethod
+    def of(cls, con: sqlite3.Connection, ids: Ints, vectors: npt.NDArray[np.float32]) -> Languages:
+        """Read the languages of chunks ``ids`` (with these vectors) from a segment's SQLite."""
+        sql = (
+            "SELECT c.rowid, COALESCE(d.lang, '') FROM chunks c JOIN documents d ON d.id = c.doc_id"
+        )
+        lang_of = dict(con.execute(sql))
+        per_chunk = np.asarray([lang_of.get(int(i), "") for i in ids], dtype=str)
+        names, codes = np.unique(per_chunk, return_inverse=True)
+        sums = np.zeros((len(names), vectors.shape[1]))
+        np.add.at(sums, codes, vectors)
+        return cls([str(n) for n in names], codes.astype(np.uint8), sums)
+
+    @classmethod
+    def load(cls, path: Path) -> Languages:
+        """Read ``languages.npz``."""
+        with np.load(path) as f:
+            return cls([str(n) for n in f["names"]], f["codes"], f["sums"])
+
+    def save(self, path: Path) -> None:
+        """Write ``languages.npz``."""
+        np.savez(path, names=np.asarray(self.names, dtype=str), codes=self.codes, sums=self.sums)
+
+    def counts(self) -> npt.NDArray[np.int64]:
+        """How many chunks each language has."""
+        return np.bincount(self.codes, minlength=len(self.names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +184,17 @@ class SegmentData:
             return LexicalSegment.load(self.folder / "lexical")
         except (OSError, ValueError) as exc:
             raise IndexStoreError(f"{self.folder}: postings unreadable: {exc}") from exc
+
+    @functools.cached_property
+    def languages(self) -> Languages:
+        """The document languages of the segment's chunks (read from the SQLite and the
+        vectors for segments written before ``languages.npz`` was)."""
+        try:
+            return Languages.load(self.folder / "languages.npz")
+        except FileNotFoundError:
+            return Languages.of(self.con, *_all_vectors(self.vectors))
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexStoreError(f"{self.folder}: languages.npz unreadable: {exc}") from exc
 
     def positions(self, chunk_ids: Ints) -> tuple[Ints, npt.NDArray[np.bool_]]:
         """Positions of ``chunk_ids`` in this segment, and which of them it holds."""
@@ -321,7 +369,7 @@ def write_segment(folder: Path, rows: NewChunks, dim: int, exact_search_max: int
             if rows.vectors
             else np.zeros((0, dim), dtype=np.float32)
         )
-        index_type = _write_arrays(folder, ids, vectors, dim, exact_search_max)
+        index_type = _write_arrays(folder, con, ids, vectors, dim, exact_search_max)
         LexicalSegment.build(rows.terms).save(folder / "lexical")
         info = _info(folder, con, index_type)
     finally:
@@ -331,13 +379,19 @@ def write_segment(folder: Path, rows: NewChunks, dim: int, exact_search_max: int
 
 
 def _write_arrays(
-    folder: Path, ids: Ints, vectors: npt.NDArray[np.float32], dim: int, exact_search_max: int
+    folder: Path,
+    con: sqlite3.Connection,
+    ids: Ints,
+    vectors: npt.NDArray[np.float32],
+    dim: int,
+    exact_search_max: int,
 ) -> str:
     if len(ids) != len(vectors):
         raise IndexStoreError(f"refusing to write {len(vectors)} vectors for {len(ids)} chunks")
     if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
         raise IndexStoreError("chunk ids of a segment must ascend")
     np.save(folder / "ids.npy", ids)
+    Languages.of(con, ids, vectors).save(folder / "languages.npz")
     index, index_type = build_vectors(vectors, ids, dim, exact_search_max)
     faiss.write_index(index, str(folder / "vectors.faiss"))
     return index_type
@@ -387,7 +441,7 @@ def merge_segments(
             vecs.append(_live_vectors(seg, dim))
         vectors = np.concatenate(vecs)[order] if vecs else np.zeros((0, dim), np.float32)
         del vecs
-        index_type = _write_arrays(folder, ids, vectors, dim, exact_search_max)
+        index_type = _write_arrays(folder, con, ids, vectors, dim, exact_search_max)
         del vectors
         LexicalSegment.merge(parts, len(ids)).save(folder / "lexical")
         (n_chunks,) = con.execute("SELECT COUNT(*) FROM chunks").fetchone()
@@ -400,16 +454,22 @@ def merge_segments(
     return info
 
 
-def _live_vectors(seg: Segment, dim: int) -> npt.NDArray[np.float32]:
-    """The live vectors of a segment, in chunk id order."""
-    index = seg.data.vectors
+def _all_vectors(index: Any) -> tuple[Ints, npt.NDArray[np.float32]]:
+    """Every vector of a segment's FAISS index and its chunk id, in chunk id order."""
     n = int(index.ntotal)
     if n == 0:
-        return np.zeros((0, dim), dtype=np.float32)
+        return np.zeros(0, dtype=np.int64), np.zeros((0, index.d), dtype=np.float32)
     stored_ids = faiss.vector_to_array(index.id_map).astype(np.int64)
     vectors = index.index.reconstruct_n(0, n)
     order = np.argsort(stored_ids, kind="stable")
-    vectors, stored_ids = vectors[order], stored_ids[order]
+    return stored_ids[order], np.ascontiguousarray(vectors[order], dtype=np.float32)
+
+
+def _live_vectors(seg: Segment, dim: int) -> npt.NDArray[np.float32]:
+    """The live vectors of a segment, in chunk id order."""
+    _, vectors = _all_vectors(seg.data.vectors)
+    if not len(vectors):
+        return np.zeros((0, dim), dtype=np.float32)
     if seg.live is not None:
         vectors = vectors[seg.live]
     return np.ascontiguousarray(vectors, dtype=np.float32)
@@ -417,6 +477,7 @@ def _live_vectors(seg: Segment, dim: int) -> npt.NDArray[np.float32]:
 
 __all__ = [
     "FileState",
+    "Languages",
     "NewChunks",
     "Removed",
     "Segment",
