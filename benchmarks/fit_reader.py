@@ -66,8 +66,9 @@ C_GRID = (0.01, 0.1, 1.0)
 BOOSTED = {"max_iter": 200, "learning_rate": 0.05, "max_depth": 4, "min_samples_leaf": 100}
 NEWS_WEIGHTS = (1.0, 4.0, 16.0, 64.0)
 # Embedding the candidates is most of ``ask``'s time, and its median on the sample corpus must
-# stay under 300 ms. Measured (2 cores, quiet): 15 candidates 300-340 ms, 10 250-325 ms,
-# 8 280-400 ms, 6 210-260 ms; sentences vary in length, so only 6 or fewer keep it under.
+# stay under 300 ms. Measured (2 cores, quiet, ``askculture eval``), with the candidates embedded
+# side by side on both cores (``embed_few``): 6 candidates 159-191 ms, 10 255-260 ms; 10 measured
+# no better than 6 (right .6322 vs .6321 before language centering), so 4 and 6 are offered.
 EMBED_TOP = (4, 6)
 TOLERANCE = 0.002
 FOLDS = 5

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import askculture
+from askculture.embedding import get_embedder
 from askculture.lexical import skeleton, tokenize
 from askculture.retrieval import open_index
 from askculture.settings import SAMPLE_CORPUS_DIR, Settings
@@ -108,3 +109,27 @@ def test_ingest_with_another_model_rebuilds(tmp_path: Path, e5: Settings) -> Non
     assert IndexReader.open(index).manifest.model_id == "sentence-transformers/all-MiniLM-L6-v2"
     with pytest.raises(askculture.ModelMismatchError):
         askculture.open_index(index, model="multilingual-e5-small")
+
+
+def test_a_passage_ranks_by_how_far_it_stands_out_from_its_language(
+    e5_index: Path, e5: Settings
+) -> None:
+    settings = e5.model_copy(deep=True)
+    settings.retrieval.lexical_weight = 0.0  # the dense half alone
+    reader, embedder = IndexReader.open(e5_index), get_embedder(settings.embedding)
+    retriever = askculture.Retriever(reader, embedder, settings)
+    question = "Кто подписал меморандум о сотрудничестве в области культуры?"
+    passages = retriever.search(question, 20)
+    qvec = retriever.query_vector(question)
+    means = retriever.reader.language_means
+    assert {p.lang for p in passages} <= means.keys() and len({p.lang for p in passages}) > 1
+    for p in passages:
+        assert p.dense_score is not None
+        assert p.language_shift == pytest.approx(float(means[p.lang or ""] @ qvec), abs=1e-5)
+        assert p.score == pytest.approx(p.dense_score - p.language_shift, abs=1e-5)
+        assert p.match_score == pytest.approx(p.dense_score, abs=1e-5)
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    settings.retrieval.language_centering = False
+    raw = askculture.Retriever(reader, embedder, settings).search(question, 20)
+    assert all(p.score == pytest.approx(p.dense_score or 0.0, abs=1e-6) for p in raw)
+    assert all(p.language_shift == 0.0 for p in raw)

@@ -5,6 +5,13 @@ numbers. Fusion is a weighted reciprocal-rank fusion in which each lexical hit c
 proportion to how much of the query it actually matches, so that a lexical list of noise (as on a
 cross-lingual question, where no query word occurs in the right document) cannot push the dense
 list's answer out, while an exact name or number still lifts its passage.
+
+Cosines are compared across languages only after each is centered on its language: the query's
+cosine with the mean vector of the passage's language is subtracted. multilingual-e5 scores any
+passage in the question's own language higher than one in another language, whatever it says;
+centered, a passage counts by how far it stands out from its language's texts, so a Russian
+question finds the English article that answers it rather than Russian ones that only share its
+language (``retrieval.language_centering``; measured in the README, "How it works").
 """
 
 from __future__ import annotations
@@ -51,6 +58,15 @@ class Passage:
     path: str
     dense_score: float | None = None
     lexical_score: float | None = None
+    language_shift: float = 0.0
+    """The query's cosine with the mean vector of the passage's language, taken off ``score``
+    so that passages of different languages compare (0 with ``language_centering`` off)."""
+
+    @property
+    def match_score(self) -> float:
+        """How well the passage matches the query, before language centering: its cosine with
+        the bonuses. (Whether anything answers at all shows on this absolute scale.)"""
+        return self.score + self.language_shift
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
@@ -223,7 +239,13 @@ class Retriever:
         if missing:  # lexical-only hits get their true cosine, on the same scale
             for rid, vec in zip(missing, self.reader.vectors(missing), strict=True):
                 cosine[rid] = float(vec @ qvec)
-        scores = dict(cosine)
+        shift: dict[int, float] = {}
+        if rs.language_centering:  # how far each stands out from its language's texts
+            means = self.reader.language_means
+            of_lang = {lang: float(mean @ qvec) for lang, mean in means.items()}
+            langs = self.reader.chunk_languages(list(cosine))
+            shift = {rid: of_lang.get(lang, 0.0) for rid, lang in langs.items()}
+        scores = {rid: cos - shift.get(rid, 0.0) for rid, cos in cosine.items()}
         wanted = set(qterms)
         if lexical and wanted:
             best = lexical[0][1]
@@ -239,19 +261,25 @@ class Retriever:
                 scores[rid] += YEAR_BONUS
         ranked = sorted(chunks, key=lambda r: -scores[r])[:k]
         return [
-            _passage(chunks[rid], scores[rid], rank, cosine.get(rid), bm25.get(rid))
+            _passage(chunks[rid], scores[rid], rank, cosine[rid], bm25.get(rid), shift.get(rid))
             for rank, rid in enumerate(ranked, 1)
         ]
 
 
 def _passage(
-    ch: StoredChunk, score: float, rank: int, dense: float | None, lexical: float | None
+    ch: StoredChunk,
+    score: float,
+    rank: int,
+    dense: float | None,
+    lexical: float | None,
+    shift: float | None,
 ) -> Passage:
     d = ch.document
     return Passage(
         text=ch.chunk.text, score=score, rank=rank, chunk_id=ch.chunk.id, doc_id=d.id,
         start=ch.chunk.start, end=ch.chunk.end, title=d.title, date=d.date, lang=d.lang,
         source=d.source, url=d.url, path=d.path, dense_score=dense, lexical_score=lexical,
+        language_shift=shift or 0.0,
     )  # fmt: skip
 
 

@@ -34,7 +34,7 @@ from askculture.lexical import STOPWORDS, skeleton, tokenize, words
 from askculture.retrieval import Passage
 
 TEXT_FEATURES: tuple[str, ...] = (
-    "passage",  # fused retrieval score of the sentence's best passage
+    "passage",  # fused retrieval score of the sentence's best passage (before language centering)
     "passage_gap",  # that score minus the best passage's
     "doc_first",  # 1 for sentences of the first retrieved document
     "terms",  # IDF-weighted share of the question's terms in the sentence
@@ -308,7 +308,7 @@ def text_matrix(
     """
     if not cands:
         return np.zeros((0, len(TEXT_FEATURES)))
-    best_passage = max(c.passage.score for c in cands)
+    best_passage = max(c.passage.match_score for c in cands)
     qterms = set(weights)
     qwords = [w for w in words(q.text) if w not in STOPWORDS and w not in QUESTION_WORDS]
     qforms = [skeleton(w) for w in qwords]
@@ -324,8 +324,8 @@ def text_matrix(
         everywhere = set().union(d.title_terms, *d.terms)
         rows.append(
             [
-                c.passage.score,
-                c.passage.score - best_passage,
+                c.passage.match_score,
+                c.passage.match_score - best_passage,
                 float(c.doc_rank == 0),
                 _share(weights, d.terms[c.i]),
                 _share(weights, set().union(*d.terms[around])),
