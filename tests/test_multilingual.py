@@ -116,6 +116,7 @@ def test_a_passage_ranks_by_how_far_it_stands_out_from_its_language(
 ) -> None:
     settings = e5.model_copy(deep=True)
     settings.retrieval.lexical_weight = 0.0  # the dense half alone
+    settings.retrieval.language_centering = True
     reader, embedder = IndexReader.open(e5_index), get_embedder(settings.embedding)
     retriever = askculture.Retriever(reader, embedder, settings)
     question = "Кто подписал меморандум о сотрудничестве в области культуры?"

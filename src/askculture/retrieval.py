@@ -6,12 +6,13 @@ proportion to how much of the query it actually matches, so that a lexical list 
 cross-lingual question, where no query word occurs in the right document) cannot push the dense
 list's answer out, while an exact name or number still lifts its passage.
 
-Cosines are compared across languages only after each is centered on its language: the query's
-cosine with the mean vector of the passage's language is subtracted. multilingual-e5 scores any
-passage in the question's own language higher than one in another language, whatever it says;
-centered, a passage counts by how far it stands out from its language's texts, so a Russian
-question finds the English article that answers it rather than Russian ones that only share its
-language (``retrieval.language_centering``; measured in the README, "How it works").
+With ``retrieval.language_centering`` on, cosines are compared across languages only after each
+is centered on its language: the query's cosine with the mean vector of the passage's language is
+subtracted. multilingual-e5 scores any passage in the question's own language higher than one in
+another language, whatever it says; centered, a passage counts by how far it stands out from its
+language's texts, so a Russian question finds the English article that answers it rather than
+Russian ones that only share its language. It is off by default (measured in the README, "How it
+works").
 """
 
 from __future__ import annotations
