@@ -7,6 +7,7 @@ does not grow with it.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -48,9 +49,7 @@ class IndexReader:
         root = index_dir / SEGMENTS
         self.segments = [Segment.open(root, info) for info in self.manifest.segments]
         for seg in self.segments:  # load now: a later commit may retire the files
-            _ = seg.data.vectors, seg.data.lexical, seg.data.languages
-        self.language_means = _language_means(self.segments, self.manifest.dim)
-        """The mean vector of each document language's chunks ("" = unknown language)."""
+            _ = seg.data.vectors, seg.data.lexical
         self._lexical: LexicalIndex | None = None
         self._lock = threading.Lock()
         self._doc_cache: OrderedDict[str, Document] = OrderedDict()
@@ -186,6 +185,15 @@ class IndexReader:
             )
             out.update(int(r[0]) for r in seg.con.execute(sql, [*args, *live_args]))
         return out
+
+    @functools.cached_property
+    def language_means(self) -> dict[str, npt.NDArray[np.float32]]:
+        """The mean vector of each document language's chunks ("" = unknown language).
+
+        Read on first use (only language centering needs it): from ``languages.npz``, or, for a
+        segment written before that file was, from its vectors (seconds at a million chunks).
+        """
+        return _language_means(self.segments, self.manifest.dim)
 
     # -- lookups -----------------------------------------------------------------------------
     def chunk_languages(self, chunk_ids: list[int]) -> dict[int, str]:

@@ -63,7 +63,7 @@ class Languages:
     """The document languages of a segment's chunks ("" when unknown)."""
 
     names: list[str]
-    codes: npt.NDArray[np.uint8]  # per chunk position: its language's index in ``names``
+    codes: npt.NDArray[np.uint16]  # per chunk position: its language's index in ``names``
     sums: npt.NDArray[np.float64]  # per language: the sum of its chunks' vectors
 
     @classmethod
@@ -76,8 +76,9 @@ class Languages:
         per_chunk = np.asarray([lang_of.get(int(i), "") for i in ids], dtype=str)
         names, codes = np.unique(per_chunk, return_inverse=True)
         sums = np.zeros((len(names), vectors.shape[1]))
-        np.add.at(sums, codes, vectors)
-        return cls([str(n) for n in names], codes.astype(np.uint8), sums)
+        for k in range(len(names)):
+            sums[k] = vectors[codes == k].sum(axis=0, dtype=np.float64)
+        return cls([str(n) for n in names], codes.astype(np.uint16), sums)
 
     @classmethod
     def load(cls, path: Path) -> Languages:
