@@ -11,6 +11,7 @@ import functools
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from askculture.store.manifest import (
     Manifest,
     current_generation,
 )
-from askculture.store.segment import FileState, Segment, StoredChunk, row_to_document
+from askculture.store.segment import FileState, Ints, Segment, StoredChunk, row_to_document
 
 DOC_CACHE = 2_000
 """Documents kept in memory per snapshot (the answering step reads the same few repeatedly)."""
@@ -198,28 +199,27 @@ class IndexReader:
     # -- lookups -----------------------------------------------------------------------------
     def chunk_languages(self, chunk_ids: list[int]) -> dict[int, str]:
         """The document language of each live chunk ("" when unknown)."""
-        arr = np.asarray(chunk_ids, dtype=np.int64)
         out: dict[int, str] = {}
-        for seg in self.segments:
-            pos, found = seg.data.positions(arr)
-            if seg.live is not None:
-                found &= seg.live[pos]
-            langs = seg.data.languages
-            codes = langs.codes[pos[found]].tolist()
-            out.update(zip(arr[found].tolist(), (langs.names[c] for c in codes), strict=True))
+        for seg, ids, pos in self._live_positions(chunk_ids):
+            names, codes = seg.data.languages.names, seg.data.languages.codes[pos].tolist()
+            out.update(zip(ids.tolist(), (names[c] for c in codes), strict=True))
         return out
 
     def _segment_of(self, chunk_ids: list[int]) -> dict[int, Segment]:
         """The segment that holds each live chunk id (deleted and unknown ids left out)."""
+        return {
+            int(cid): seg for seg, ids, _ in self._live_positions(chunk_ids) for cid in ids.tolist()
+        }
+
+    def _live_positions(self, chunk_ids: list[int]) -> Iterator[tuple[Segment, Ints, Ints]]:
+        """Per segment: which of ``chunk_ids`` are its live chunks, and their positions in it."""
         arr = np.asarray(chunk_ids, dtype=np.int64)
-        out: dict[int, Segment] = {}
         for seg in self.segments:
             pos, found = seg.data.positions(arr)
             if seg.live is not None:
                 found &= seg.live[pos]
-            for cid in arr[found].tolist():
-                out[int(cid)] = seg
-        return out
+            if found.any():
+                yield seg, arr[found], pos[found]
 
     def document(self, doc_id: str) -> Document:
         """One document by id (an indexed lookup per segment; recent ones cached)."""
