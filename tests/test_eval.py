@@ -15,6 +15,7 @@ from askculture.evaluation import (
     contains_answer,
     evaluate,
     format_report,
+    label_conflicts,
     load_questions,
 )
 from askculture.settings import Settings
@@ -87,6 +88,21 @@ def test_a_multi_doc_question_needs_two_gold_documents_cited(e5_index: Path, e5:
     )  # fmt: skip
     report = evaluate([q], e5_index, settings=e5)
     assert not report.questions[0].correct  # right answer, but only one gold document exists
+
+
+def test_an_unanswerable_question_worded_as_an_answerable_one_is_named_a_conflict(
+    e5_index: Path, e5: Settings
+) -> None:
+    asked = [EvalQuestion(q["id"], q["question"], q["lang"], q["type"], tuple(q["answers"]),
+                          tuple(q["gold"])) for q in (SMALL[0], SMALL[2])]  # fmt: skip
+    twin = EvalQuestion("s4", "who  signed the roadmap with GITIS?", "en", "unanswerable", (), ())
+    assert label_conflicts([*asked, twin]) == ["s4"] and label_conflicts(asked) == []
+    report = evaluate([*asked, twin], e5_index, settings=e5)
+    data = report.to_dict()
+    assert data["label_conflicts"] == ["s4"]
+    assert data["abstention_accuracy"] == 0.5  # the twin gets s1's answer
+    assert data["consistent_abstention_accuracy"] == 1.0
+    assert "label conflicts: 1 unanswerable" in format_report(report)
 
 
 def test_cli_eval_prints_the_documented_json(e5_index: Path, small_set: Path) -> None:

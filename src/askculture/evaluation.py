@@ -22,6 +22,10 @@ Metrics:
   articles dropped) of the answer's short answer — or, when it gives none, its first quote —
   against the best-matching accepted answer (answerable questions; an abstention scores 0);
 - mean answer length in characters, and the latency of each ``ask``;
+- label conflicts: unanswerable questions worded exactly as an answerable one of the same file
+  (:func:`label_conflicts`). The two get the same response from the same documents, so one of
+  them always counts as wrong; the report names them and gives the abstention accuracy on the
+  other unanswerable questions beside the plain one;
 
 each also broken down by question type and by language. With ``answer.backend = "llm"`` the
 answer judged is the one shown (the written text when it passed the quote check), its latency
@@ -137,7 +141,15 @@ class EvalReport:
     median_latency_ms: float | None
     p90_latency_ms: float | None
     index_dir: str
+    label_conflicts: list[str] = field(default_factory=list)
     extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def consistent_abstention(self) -> float | None:
+        """Abstention accuracy on the unanswerable questions that are not label conflicts."""
+        conflicts = set(self.label_conflicts)
+        return _mean([float(r.abstained) for r in self.questions
+                      if not r.answerable and r.id not in conflicts])  # fmt: skip
 
     def to_dict(self) -> dict[str, object]:
         """The JSON document ``askculture eval --json`` prints."""
@@ -149,6 +161,8 @@ class EvalReport:
                 "median_latency_ms": self.median_latency_ms,
                 "p90_latency_ms": self.p90_latency_ms,
                 "index": self.index_dir,
+                "label_conflicts": self.label_conflicts,
+                "consistent_abstention_accuracy": self.consistent_abstention,
                 "by_type": {k: v.to_dict() for k, v in self.by_type.items()},
                 "by_lang": {k: v.to_dict() for k, v in self.by_lang.items()},
                 "questions": [q.to_dict() for q in self.questions],
@@ -207,6 +221,18 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
 
 def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
+
+
+def label_conflicts(questions: Iterable[EvalQuestion]) -> list[str]:
+    """The ids of unanswerable questions worded exactly as an answerable one of the same set.
+
+    Asked of the same documents, both get the same response, so one of the two is scored wrong
+    whatever the response. Suites built by removing some of a question's source paragraphs hold
+    many (KazQAD pairs one question with several paragraphs).
+    """
+    qs = list(questions)
+    answerable = {_norm(q.question) for q in qs if q.answerable}
+    return [q.id for q in qs if not q.answerable and _norm(q.question) in answerable]
 
 
 def contains_answer(text: str, answers: Iterable[str]) -> bool:
@@ -407,6 +433,7 @@ def evaluate(
         median_latency_ms=round(statistics.median(latencies), 1) if latencies else None,
         p90_latency_ms=round(latencies[int(0.9 * (len(latencies) - 1))], 1) if latencies else None,
         index_dir=str(index_dir if index_dir is not None else settings.index.dir),
+        label_conflicts=label_conflicts(qs),
         extra=llm_figures(results, settings) if settings.answer.backend == "llm" else {},
     )
 
@@ -470,6 +497,12 @@ def format_report(report: EvalReport) -> str:
         f"latency: median {report.median_latency_ms} ms, p90 {report.p90_latency_ms} ms "
         f"(per ask, index loaded)"
     )
+    if report.label_conflicts:
+        lines.append(
+            f"label conflicts: {len(report.label_conflicts)} unanswerable questions are worded "
+            f"exactly as an answerable one (the same response cannot be right for both); "
+            f"abstention on the other unanswerable ones: {f(report.consistent_abstention).strip()}"
+        )
     if report.extra.get("backend") == "llm":
         x = report.extra
         lines.append(
