@@ -3,7 +3,9 @@
 For each set it builds (once) an index of its corpus, runs ``askculture eval`` on its questions
 (in-process: the same :func:`askculture.evaluation.evaluate`) and prints one table with every set
 — retrieval, answer accuracy, abstention, false abstention, answer length, short-answer EM/F1,
-citation validity and latency — plus a JSON file with the full reports.
+citation validity and latency — plus a JSON file with the full reports. "abst*" is the abstention
+on the unanswerable questions that are not label conflicts (worded exactly as an answerable
+question of the same set; ``askculture eval`` names them).
 
 Run::
 
@@ -33,6 +35,7 @@ COLUMNS = (
     "hit_at_1",
     "answer_accuracy",
     "abstention_accuracy",
+    "consistent_abstention_accuracy",
     "false_abstention_rate",
     "mean_answer_chars",
     "short_answer_em",
@@ -40,7 +43,7 @@ COLUMNS = (
     "citation_validity",
     "median_latency_ms",
 )
-HEADS = ("n", "hit@1", "acc", "abst", "f-abst", "chars", "EM", "F1", "cites", "ms")
+HEADS = ("n", "hit@1", "acc", "abst", "abst*", "f-abst", "chars", "EM", "F1", "cites", "ms")
 
 
 def paths(name: str) -> tuple[Path, Path]:
