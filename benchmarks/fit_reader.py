@@ -23,7 +23,9 @@ is nearly as probable as the best. This script fits all of it from data and writ
    whose mean answer length stays within ``MAX_CHARS`` on every set;
 4. the combination kept is the one whose out-of-fold responses are right for the largest share
    of questions (mean over the sets), the smallest ``embed_top`` within ``TOLERANCE`` of it;
-   then both models are refitted on everything and written out with the cross-validated figures.
+   then both models are refitted on everything and written out with the cross-validated figures,
+   and with the same figures for thresholds chosen without the scored question's article (the
+   plain ones choose them on the questions they score: :func:`held_out`).
 
 Run::
 
@@ -43,7 +45,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -404,6 +406,10 @@ class Outcomes:
         return cls(d.answerable.astype(bool), group.astype(str), cols["p1"], cols["p2"], y1, y2,
                    cols["chars1"], cols["chars2"], recall)  # fmt: skip
 
+    def take(self, keep: npt.NDArray[np.bool_]) -> Outcomes:
+        """The same outcomes for the questions ``keep`` marks."""
+        return Outcomes(*(getattr(self, f.name)[keep] for f in fields(self)))
+
     def decide(self, thresholds: dict[str, float], ratio: float) -> tuple[Array, ...]:
         """(answered, correct, answer length) of every question."""
         t = np.asarray([thresholds.get(g, thresholds["default"]) for g in self.group])
@@ -415,7 +421,10 @@ class Outcomes:
         return answered, correct, chars
 
     def figures(self, thresholds: dict[str, float], ratio: float) -> Figures:
-        answered, correct, chars = self.decide(thresholds, ratio)
+        return self.figures_of(*self.decide(thresholds, ratio))
+
+    def figures_of(self, answered: Array, correct: Array, chars: Array) -> Figures:
+        """The figures of these responses (as :meth:`decide` gives them) to these questions."""
         ans = self.answerable
         return Figures(
             accuracy=float(correct[ans].mean()),
@@ -457,6 +466,25 @@ def choose_ratio(outcomes: list[Outcomes], thresholds: dict[str, float]) -> floa
         if all(f.chars <= MAX_CHARS for f in figs) and acc > best_acc + 1e-9:
             best, best_acc = float(r), acc
     return best
+
+
+def held_out(outcomes: list[Outcomes], data: list[SetData], ratio: float) -> dict[str, Figures]:
+    """Every set's figures with thresholds chosen without its article: the articles are cut into
+    ``FOLDS`` parts; each part is answered with the thresholds that :func:`choose_thresholds`
+    picks on the others. The plain CV figures choose the thresholds on the very questions they
+    score, so this is the fairer guess of what another half of a suite gets."""
+    articles = sorted({g for d in data for g in d.groups})
+    order = np.random.default_rng(0).permutation(len(articles))
+    part = {articles[i]: n % FOLDS for n, i in enumerate(order)}
+    parts = [np.asarray([part[g] for g in d.groups]) for d in data]
+    decided = [np.zeros((3, len(p))) for p in parts]  # answered, correct, chars
+    for k in range(FOLDS):
+        others = [o.take(p != k) for o, p in zip(outcomes, parts, strict=True)]
+        thresholds = choose_thresholds(others)
+        for o, p, out in zip(outcomes, parts, decided, strict=True):
+            out[:, p == k] = o.take(p == k).decide(thresholds, ratio)
+    return {d.name: o.figures_of(out[0] > 0, out[1] > 0, out[2])
+            for d, o, out in zip(data, outcomes, decided, strict=True)}  # fmt: skip
 
 
 def naive(d: SetData) -> float:
@@ -530,6 +558,9 @@ def fit_reader(
         "cv_folds": FOLDS,
         "cv_right": {f"news {t.news:g}, embed {t.embed_top}": round(t.right, 4) for t in trials},
         "cv": cv,
+        "cv_held_out_thresholds": {
+            name: f.to_dict() for name, f in held_out(best.outcomes, data, best.ratio).items()
+        },
     }
     reader = Reader(features=FEATURES, text_model=text_model, model=model,
                     embed_top=best.embed_top, thresholds=best.thresholds,
@@ -574,6 +605,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:12} {f['questions']:5} {f['recall']:7.3f} {f['accuracy']:6.3f} {ab} "
             f"{f['false_abstention']:7.3f} {f['chars']:6.0f} {f['naive_accuracy']:6.3f}"
         )
+    print("with the thresholds chosen on the other articles (held out):")
+    held: dict[str, dict[str, float | None]] = reader.meta["cv_held_out_thresholds"]
+    for name, h in held.items():
+        ab = "   –  " if h["abstention"] is None else f"{h['abstention']:6.3f}"
+        print(f"{name:12} {'':5} {'':7} {h['accuracy']:6.3f} {ab} {h['false_abstention']:7.3f}")
     if isinstance(reader.model, Logistic):
         weights = sorted(zip(FEATURES, reader.model.coef, strict=True), key=lambda t: -abs(t[1]))
         print("model weights: " + ", ".join(f"{f} {w:+.2f}" for f, w in weights))
