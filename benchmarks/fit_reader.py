@@ -19,7 +19,8 @@ is nearly as probable as the best. This script fits all of it from data and writ
    (``BOOSTED``) with the lowest cross-validated log-loss; on the out-of-fold probabilities,
    each language group's abstention threshold is the one that gives the most questions of that
    group (pooled over the sets) the right response — a correct answer, or an abstention where
-   the documents do not answer; the second-sentence ratio is the one with the best accuracy
+   the documents do not answer (label conflicts, unanswerable questions worded exactly as an
+   answerable one of the same set, are left out of this count); the second-sentence ratio is the one with the best accuracy
    whose mean answer length stays within ``MAX_CHARS`` on every set;
 4. the combination kept is the one whose out-of-fold responses are right for the largest share
    of questions (mean over the sets), the smallest ``embed_top`` within ``TOLERANCE`` of it;
@@ -55,7 +56,7 @@ from askculture.answering.ask import Filters, IndexReading, reading
 from askculture.answering.features import FEATURES, TEXT_FEATURES, vector_matrix
 from askculture.answering.question import analyse_question
 from askculture.answering.reader import CROSS, WEIGHTS_FILE, Boosted, Logistic, Reader
-from askculture.evaluation import contains_answer, load_questions
+from askculture.evaluation import conflicting, contains_answer, load_questions
 from askculture.ingest import ingest
 from askculture.retrieval import clean_query, open_index
 from askculture.settings import SAMPLE_CORPUS_DIR, Settings
@@ -385,6 +386,7 @@ class Outcomes:
     chars1: Array
     chars2: Array
     recall: npt.NDArray[np.bool_]  # some candidate holds an answer
+    consistent: npt.NDArray[np.bool_]  # not a label conflict (``askculture eval`` names those)
 
     @classmethod
     def of(cls, d: SetData, p: Array) -> Outcomes:
@@ -403,8 +405,9 @@ class Outcomes:
             cols["p1"][i], cols["chars1"][i], y1[i] = p[rows[0]], d.chars[rows[0]], d.y[rows[0]]
             if len(rows) > 1:
                 cols["p2"][i], cols["chars2"][i], y2[i] = p[rows[1]], d.chars[rows[1]], d.y[rows[1]]
+        consistent = ~np.asarray(conflicting(d.questions, d.answerable.astype(bool).tolist()))
         return cls(d.answerable.astype(bool), group.astype(str), cols["p1"], cols["p2"], y1, y2,
-                   cols["chars1"], cols["chars2"], recall)  # fmt: skip
+                   cols["chars1"], cols["chars2"], recall, consistent)  # fmt: skip
 
     def take(self, keep: npt.NDArray[np.bool_]) -> Outcomes:
         """The same outcomes for the questions ``keep`` marks."""
@@ -437,11 +440,15 @@ class Outcomes:
 
 def right(outcomes: list[Outcomes], thresholds: dict[str, float], group: str | None) -> float:
     """Share of the questions (of a language group, pooled over the sets) that get the right
-    response: a correct answer, or an abstention when the documents do not answer."""
+    response: a correct answer, or an abstention when the documents do not answer.
+
+    Label conflicts do not count: an unanswerable question worded exactly as an answerable one
+    gets the same response as its twin, so one of the two is wrong whatever the threshold.
+    """
     hits = total = 0
     for o in outcomes:
         answered, correct, _ = o.decide(thresholds, 2.0)
-        mine = np.ones(len(o.group), dtype=bool) if group is None else o.group == group
+        mine = o.consistent & (True if group is None else o.group == group)
         hits += int((correct | (~answered & ~o.answerable))[mine].sum())
         total += int(mine.sum())
     return hits / total if total else 0.0

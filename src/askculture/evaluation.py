@@ -42,7 +42,7 @@ import statistics
 import string
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -231,8 +231,15 @@ def label_conflicts(questions: Iterable[EvalQuestion]) -> list[str]:
     many (KazQAD pairs one question with several paragraphs).
     """
     qs = list(questions)
-    answerable = {_norm(q.question) for q in qs if q.answerable}
-    return [q.id for q in qs if not q.answerable and _norm(q.question) in answerable]
+    flags = conflicting([q.question for q in qs], [q.answerable for q in qs])
+    return [q.id for q, flag in zip(qs, flags, strict=True) if flag]
+
+
+def conflicting(texts: Sequence[str], answerable: Sequence[bool]) -> list[bool]:
+    """Per question: unanswerable, and worded exactly (case and spacing aside) as an answerable
+    one of the same set (see :func:`label_conflicts`)."""
+    answered = {_norm(t) for t, a in zip(texts, answerable, strict=True) if a}
+    return [not a and _norm(t) in answered for t, a in zip(texts, answerable, strict=True)]
 
 
 def contains_answer(text: str, answers: Iterable[str]) -> bool:
