@@ -20,8 +20,9 @@ is nearly as probable as the best. This script fits all of it from data and writ
    each language group's abstention threshold is the one that gives the most questions of that
    group (pooled over the sets) the right response — a correct answer, or an abstention where
    the documents do not answer (label conflicts, unanswerable questions worded exactly as an
-   answerable one of the same set, are left out of this count); the second-sentence ratio is the one with the best accuracy
-   whose mean answer length stays within ``MAX_CHARS`` on every set;
+   answerable one of the same set, are left out of this count); the second-sentence ratio is
+   the one with the best accuracy whose mean answer length stays within ``MAX_CHARS`` on every
+   set;
 4. the combination kept is the one whose out-of-fold responses are right for the largest share
    of questions (mean over the sets), the smallest ``embed_top`` within ``TOLERANCE`` of it;
    then both models are refitted on everything and written out with the cross-validated figures,
