@@ -134,3 +134,16 @@ def test_a_passage_ranks_by_how_far_it_stands_out_from_its_language(
     raw = askculture.Retriever(reader, embedder, settings).search(question, 20)
     assert all(p.score == pytest.approx(p.dense_score or 0.0, abs=1e-6) for p in raw)
     assert all(p.language_shift == 0.0 for p in raw)
+
+
+def test_each_search_of_an_opened_index_uses_its_own_settings(e5_index: Path, e5: Settings) -> None:
+    question = "Кто подписал меморандум о сотрудничестве в области культуры?"
+    plain, centered = e5.model_copy(deep=True), e5.model_copy(deep=True)
+    plain.retrieval.language_centering = False
+    centered.retrieval.language_centering = True
+    first = askculture.retrieve(question, 10, e5_index, settings=plain)
+    second = askculture.retrieve(question, 10, e5_index, settings=centered)
+    again = askculture.retrieve(question, 10, e5_index, settings=plain)
+    assert all(p.language_shift == 0.0 for p in first + again)
+    assert all(p.language_shift > 0.0 for p in second)
+    assert [p.chunk_id for p in again] == [p.chunk_id for p in first]

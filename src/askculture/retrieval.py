@@ -17,6 +17,7 @@ works").
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 import unicodedata
@@ -161,6 +162,13 @@ class Retriever:
         self._qcache: dict[str, npt.NDArray[np.float32]] = {}  # query text -> vector
         self._qlock = threading.Lock()
 
+    def with_settings(self, settings: Settings) -> Retriever:
+        """The same opened index and model, searched with other settings (the query vectors
+        already computed are shared)."""
+        other = copy.copy(self)
+        other.settings = settings
+        return other
+
     def query_vector(self, text: str) -> npt.NDArray[np.float32]:
         """The embedding of a (cleaned) query, remembered for the last few hundred queries.
 
@@ -296,6 +304,9 @@ def open_index(
 ) -> Retriever:
     """Open an index for querying; cached per process until the index changes.
 
+    The opened index and model are shared by every call for the same folder and model; each
+    call searches with its own ``settings``.
+
     Args:
         index_dir: The index folder (default: settings ``index.dir``).
         model: The embedding model to query with; default: the one the index was built with.
@@ -319,7 +330,7 @@ def open_index(
         cached = _cache.get(key)
         live = current_generation(path) if path.is_dir() else None
         if cached is not None and live is not None and cached.generation == live.name:
-            return cached
+            return cached if cached.settings == settings else cached.with_settings(settings)
         reader = IndexReader.open(path)
         emb_settings = settings.embedding.model_copy()
         emb_settings.model = explicit or reader.manifest.model

@@ -208,8 +208,9 @@ _readings_lock = threading.Lock()
 
 
 def reading(retriever: Retriever) -> IndexReading:
-    """The :class:`IndexReading` of an opened index (one per retriever and generation)."""
-    key = (id(retriever), retriever.generation)
+    """The :class:`IndexReading` of an opened index (one per opened index and generation,
+    shared by retrievers that differ only in their settings)."""
+    key = (id(retriever.reader), retriever.generation)
     with _readings_lock:
         hit = _READINGS.get(key)
         if hit is None:
