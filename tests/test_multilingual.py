@@ -134,13 +134,28 @@ def test_a_passage_ranks_by_how_far_it_stands_out_from_its_language(
     raw = askculture.Retriever(reader, embedder, settings).search(question, 20)
     assert all(p.score == pytest.approx(p.dense_score or 0.0, abs=1e-6) for p in raw)
     assert all(p.language_shift == 0.0 for p in raw)
+    settings.retrieval.language_centering = 0.5  # a part of the shift
+    for p in askculture.Retriever(reader, embedder, settings).search(question, 20):
+        assert p.language_shift == pytest.approx(0.5 * float(means[p.lang or ""] @ qvec), abs=1e-5)
+        assert p.match_score == pytest.approx(p.dense_score or 0.0, abs=1e-5)
+
+
+def test_centering_is_read_from_the_environment_as_a_share_or_a_switch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for value, share in (("true", 1.0), ("off", 0.0), ("0.7", 0.7)):
+        monkeypatch.setenv("ASKCULTURE_RETRIEVAL__LANGUAGE_CENTERING", value)
+        assert Settings().retrieval.language_centering == share
+    monkeypatch.setenv("ASKCULTURE_RETRIEVAL__LANGUAGE_CENTERING", "2")
+    with pytest.raises(ValueError, match="language_centering"):
+        Settings()
 
 
 def test_each_search_of_an_opened_index_uses_its_own_settings(e5_index: Path, e5: Settings) -> None:
     question = "Кто подписал меморандум о сотрудничестве в области культуры?"
     plain, centered = e5.model_copy(deep=True), e5.model_copy(deep=True)
-    plain.retrieval.language_centering = False
-    centered.retrieval.language_centering = True
+    plain.retrieval.language_centering = 0.0
+    centered.retrieval.language_centering = 1.0
     first = askculture.retrieve(question, 10, e5_index, settings=plain)
     second = askculture.retrieve(question, 10, e5_index, settings=centered)
     again = askculture.retrieve(question, 10, e5_index, settings=plain)

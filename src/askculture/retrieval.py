@@ -6,13 +6,13 @@ proportion to how much of the query it actually matches, so that a lexical list 
 cross-lingual question, where no query word occurs in the right document) cannot push the dense
 list's answer out, while an exact name or number still lifts its passage.
 
-With ``retrieval.language_centering`` on, cosines are compared across languages only after each
-is centered on its language: the query's cosine with the mean vector of the passage's language is
-subtracted. multilingual-e5 scores any passage in the question's own language higher than one in
-another language, whatever it says; centered, a passage counts by how far it stands out from its
-language's texts, so a Russian question finds the English article that answers it rather than
-Russian ones that only share its language. It is off by default (measured in the README, "How it
-works").
+Cosines are compared across languages only after each is centered on its language: a share
+(``retrieval.language_centering``, 0 by default) of the query's cosine with the mean vector of the
+passage's language is subtracted. multilingual-e5 scores any passage in the question's own
+language higher than one in another language, whatever it says; centered, a passage counts by how
+far it stands out from its language's texts, so a Russian question finds the English article that
+answers it rather than Russian ones that only share its language. In a corpus of one language the
+shift is the same for every passage and changes nothing (measured in the README, "How it works").
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Passage:
     lexical_score: float | None = None
     language_shift: float = 0.0
     """The query's cosine with the mean vector of the passage's language, taken off ``score``
-    so that passages of different languages compare (0 with ``language_centering`` off)."""
+    (times ``language_centering``) so that passages of different languages compare."""
 
     @property
     def match_score(self) -> float:
@@ -251,7 +251,8 @@ class Retriever:
         shift: dict[int, float] = {}
         if rs.language_centering:  # how far each stands out from its language's texts
             means = self.reader.language_means
-            of_lang = {lang: float(mean @ qvec) for lang, mean in means.items()}
+            share = rs.language_centering
+            of_lang = {lang: share * float(mean @ qvec) for lang, mean in means.items()}
             langs = self.reader.chunk_languages(list(cosine))
             shift = {rid: of_lang.get(lang, 0.0) for rid, lang in langs.items()}
         scores = {rid: cos - shift.get(rid, 0.0) for rid, cos in cosine.items()}

@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SWITCH = {"true": 1.0, "on": 1.0, "yes": 1.0, "false": 0.0, "off": 0.0, "no": 0.0}
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_CORPUS_DIR = PACKAGE_DIR / "data" / "corpus"
@@ -141,17 +143,26 @@ class RetrievalSettings(BaseModel):
         ),
     )
     max_query_chars: int = Field(2000, ge=10, description="Longer queries are refused.")
-    language_centering: bool = Field(
-        False,
+    language_centering: float = Field(
+        0.0,
+        ge=0,
+        le=1,
         description=(
-            "Rank a passage by its cosine minus the query's cosine with the mean vector of its "
-            "language's chunks, so that passages in another language than the question's are "
-            "not outranked by passages that merely share the question's language. Off by "
-            "default: it lifts cross-lingual answers but, on the sample set, also brings up "
-            "another language's documents for a question they do not answer (README, 'How it "
-            "works', 'Across languages')."
+            "How much of the query's cosine with the mean vector of a passage's language is "
+            "taken off the passage's score (0 = none, 1 = all; true/false = 1/0), so that "
+            "passages in another language than the question's are not outranked by passages "
+            "that merely share the question's language. benchmarks/centering_fit.py measures "
+            "the answers for each share (README, 'How it works', 'Across languages')."
         ),
     )
+
+    @field_validator("language_centering", mode="before")
+    @classmethod
+    def _on_off(cls, value: object) -> object:
+        """Accept true/false (and on/off, yes/no) for all or nothing."""
+        if isinstance(value, str) and value.strip().lower() in _SWITCH:
+            return _SWITCH[value.strip().lower()]
+        return value
 
 
 class AnswerSettings(BaseModel):
