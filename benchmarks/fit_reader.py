@@ -29,6 +29,10 @@ is nearly as probable as the best. This script fits all of it from data and writ
    and with the same figures for thresholds chosen without the scored question's article (the
    plain ones choose them on the questions they score: :func:`held_out`).
 
+The candidates come from the package's default search, language centering included
+(``retrieval.language_centering``, whose share ``benchmarks/centering_fit.py`` chooses with the
+shipped reader): after changing that share, recollect (``--refresh``) and refit.
+
 Run::
 
     .venv/bin/python benchmarks/fit_reader.py              # collect (cached), fit, report, write

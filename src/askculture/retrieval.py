@@ -7,7 +7,7 @@ cross-lingual question, where no query word occurs in the right document) cannot
 list's answer out, while an exact name or number still lifts its passage.
 
 Cosines are compared across languages only after each is centered on its language: a share
-(``retrieval.language_centering``, 0 by default) of the query's cosine with the mean vector of the
+(``retrieval.language_centering``, 0.8) of the query's cosine with the mean vector of the
 passage's language is subtracted. multilingual-e5 scores any passage in the question's own
 language higher than one in another language, whatever it says; centered, a passage counts by how
 far it stands out from its language's texts, so a Russian question finds the English article that

@@ -144,15 +144,15 @@ class RetrievalSettings(BaseModel):
     )
     max_query_chars: int = Field(2000, ge=10, description="Longer queries are refused.")
     language_centering: float = Field(
-        0.0,
+        0.8,
         ge=0,
         le=1,
         description=(
             "How much of the query's cosine with the mean vector of a passage's language is "
             "taken off the passage's score (0 = none, 1 = all; true/false = 1/0), so that "
             "passages in another language than the question's are not outranked by passages "
-            "that merely share the question's language. benchmarks/centering_fit.py measures "
-            "the answers for each share (README, 'How it works', 'Across languages')."
+            "that merely share the question's language. Chosen by "
+            "benchmarks/centering_fit.py (README, 'How it works', 'Across languages')."
         ),
     )
 

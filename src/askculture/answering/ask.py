@@ -13,8 +13,8 @@
 One rule sits beside the fitted reader: a question in parts about different years ("... in
 August 2023, and who ... in April 2024?") has each part searched on its own and answered from
 the passages of that year's documents (:func:`read_by_year`), which is how a question about two
-events gets both documents cited. On the sample set it answers one more multi-document
-question; the QA suites' documents are undated, so it cannot act there (see the README,
+events gets both documents cited; the QA suites' documents are undated, so it cannot act there,
+and ``benchmarks/multi_doc.py`` measures it on questions joined from their pairs (see the README,
 "Answers"). Splitting every
 compound question, a search limited to a single year the question names and quoting every
 document for a list question measured equal with the reader on every set, so they were removed.
