@@ -13,10 +13,9 @@ where the documents do not answer. The rule: the α with the most right response
 among those no set answers worse than at α = 0 (the rule the project keeps for every
 change: better on one set, worse on none); ties go to the smaller α.
 
-The reader's signals use each passage's match before centering, so centering only changes which
-passages it reads; but the reader is fitted on the default search (``benchmarks/fit_reader.py``),
-so after a new α is chosen the reader is refitted, and this script run again with the refitted
-reader to check that the choice stands.
+The reader is fitted on the plain search (``benchmarks/fit_reader.py`` collects its candidates
+with α = 0): its signals use each passage's match before centering, so centering only changes
+which passages it reads, and α is chosen here with that reader held fixed.
 
 Run::
 
