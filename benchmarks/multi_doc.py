@@ -5,9 +5,12 @@ The QA suites hold one-document questions over undated paragraphs, so they canno
 (``askculture.answering.ask.read_by_year``). This script makes such questions from a suite:
 
 1. a copy of the suite's corpus in which every article's paragraphs are dated in a year of
-   their own (2001 for the first article, 2002 for the second, ...);
-2. pairs of answerable questions about two different articles, joined into one question:
-   "<first> in 2003, and <second> in 2011?";
+   their own (XQuAD: 2000 + the article's number; KazQAD, whose articles are its titles: 2001,
+   2002, ... in title order, starting again after 2099);
+2. pairs of answerable questions about two different articles, joined into one question in the
+   questions' language: "<first> in 2003, and <second> in 2011?", "<первый> в 2003 году, а
+   <второй> в 2011 году?", "2003 жылы <бірінші>, ал 2011 жылы <екінші>?" (``xquad-x``'s
+   questions are asked in the other language than their paragraphs);
 3. each question asked with the rule on and off (off: the question is read whole).
 
 A pair is answered when the answer cites both gold paragraphs and holds an accepted answer of
@@ -15,7 +18,7 @@ each part; "cited both" counts the two citations alone.
 
 Run::
 
-    .venv/bin/python benchmarks/multi_doc.py                 # xquad-en and xquad-ru, 150 pairs each
+    .venv/bin/python benchmarks/multi_doc.py                 # the four suites, 150 pairs each
     .venv/bin/python benchmarks/multi_doc.py --suites xquad-en --pairs 50
 
 Needs ``../shared/bench`` (test data, never shipped).
@@ -40,25 +43,43 @@ from askculture.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+SUITES = ("xquad-en", "xquad-ru", "xquad-x", "kazqad-kk")
 _ARTICLE = re.compile(r"-(\d+)-\d+\.md$")
+_TITLE = re.compile(r"^title:\s*(.*)$", re.MULTILINE)
 
 
 def dated_copy(corpus: Path, out: Path) -> dict[str, int]:
     """Copy ``corpus`` into ``out`` with each article's paragraphs dated in its own year."""
     out.mkdir(parents=True, exist_ok=True)
+    texts = {path.name: path.read_text(encoding="utf-8") for path in sorted(corpus.glob("*.md"))}
+    titles = {name: (m.group(1) if (m := _TITLE.search(t)) else name) for name, t in texts.items()}
+    order = {title: k for k, title in enumerate(sorted(set(titles.values())))}
     years: dict[str, int] = {}
-    for path in sorted(corpus.glob("*.md")):
-        m = _ARTICLE.search(path.name)
-        year = 2000 + int(m.group(1)) if m else 2000
-        years[path.name] = year
-        text = path.read_text(encoding="utf-8")
-        text = text.replace("---\n", f"---\ndate: {year}-06-15\n", 1)
-        (out / path.name).write_text(text, encoding="utf-8")
+    for name, text in texts.items():
+        m = _ARTICLE.search(name)
+        years[name] = 2000 + int(m.group(1)) if m else 2001 + order[titles[name]] % 99
+        text = text.replace("---\n", f"---\ndate: {years[name]}-06-15\n", 1)
+        (out / name).write_text(text, encoding="utf-8")
     return years
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def join(lang: str, first: str, second: str, ya: int, yb: int) -> str:
+    """Two questions as one, each with its year, in their language (English for others)."""
+    first, second = first.rstrip(" ?"), _lower_first(second.rstrip(" ?"))
+    if lang == "ru":
+        return f"{first} в {ya} году, а {second} в {yb} году?"
+    if lang == "kk":
+        return f"{ya} жылы {_lower_first(first)}, ал {yb} жылы {second}?"
+    return f"{first} in {ya}, and {second} in {yb}?"
+
+
 def pairs(questions: Path, years: dict[str, int], n: int) -> list[dict[str, object]]:
-    """``n`` two-part questions joined from answerable questions of different years."""
+    """``n`` two-part questions joined from answerable questions of different years, both
+    in one language."""
     rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines()]
     rows = [r for r in rows if r.get("answers") and r.get("gold") and r["gold"][0] in years]
     rng = random.Random(0)
@@ -66,10 +87,9 @@ def pairs(questions: Path, years: dict[str, int], n: int) -> list[dict[str, obje
     while len(out) < n:
         a, b = rng.sample(rows, 2)
         ya, yb = years[a["gold"][0]], years[b["gold"][0]]
-        if ya == yb:
+        if ya == yb or a["lang"] != b["lang"]:
             continue
-        first, second = a["question"].rstrip(" ?"), b["question"].rstrip(" ?")
-        joined = f"{first} in {ya}, and {second[:1].lower()}{second[1:]} in {yb}?"
+        joined = join(a["lang"], a["question"], b["question"], ya, yb)
         out.append({"question": joined, "parts": [a, b]})
     return out
 
@@ -90,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--bench", type=Path, default=SHARED / "bench")
-    ap.add_argument("--suites", default="xquad-en,xquad-ru")
+    ap.add_argument("--suites", default=",".join(SUITES))
     ap.add_argument("--pairs", type=int, default=150)
     ap.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "results" / "multi_doc")
     args = ap.parse_args(argv)
