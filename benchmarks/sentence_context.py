@@ -83,7 +83,8 @@ def measure(context: str, work: Path, grid: bool) -> None:
     else:
         reader, cv = fr.fit_reader(data, [float(shipped["news_weight"])],
                                    [load_reader().embed_top])  # fmt: skip
-    right = max(float(v) for v in reader.meta["cv_right"].values())  # type: ignore[union-attr]
+    kept = f"news {reader.meta['news_weight']:g}, embed {reader.embed_top}"
+    right = reader.meta["cv_right"][kept]  # type: ignore[index]
     print(f"{context}: right {right:.4f}, thresholds {reader.thresholds}")
     held: dict[str, dict[str, float | None]] = reader.meta["cv_held_out_thresholds"]
     print(f"  {'set':12} {'recall':>7} {'acc':>6} {'abst':>6} {'f-abst':>7}  (held out)")
