@@ -169,6 +169,8 @@ def test_a_question_about_two_years_is_cut_into_a_part_for_each() -> None:
     assert context[2024].endswith("what in 2024?")
     russian = year_parts("Кто открыл форум в 2023 году, а кто закрыл его в 2024 году?")
     assert russian == {2023: "Кто открыл форум в 2023 году", 2024: "кто закрыл его в 2024 году?"}
+    kazakh = year_parts("2023 жылы форумды кім ашты, ал 2024 жылы оны кім жапты?")
+    assert kazakh == {2023: "2023 жылы форумды кім ашты", 2024: "2024 жылы оны кім жапты?"}
 
 
 @pytest.mark.parametrize(
