@@ -77,12 +77,11 @@ def measure(context: str, work: Path, grid: bool) -> None:
             d.save(cache)
             print(f"  {context}: {name} collected in {time.perf_counter() - t0:.0f} s", flush=True)
         data.append(d)
-    shipped = load_reader().meta
+    shipped = load_reader()
     if grid:
         reader, cv = fr.fit_reader(data)
     else:
-        reader, cv = fr.fit_reader(data, [float(shipped["news_weight"])],
-                                   [load_reader().embed_top])  # fmt: skip
+        reader, cv = fr.fit_reader(data, [float(shipped.meta["news_weight"])], [shipped.embed_top])
     kept = f"news {reader.meta['news_weight']:g}, embed {reader.embed_top}"
     right = reader.meta["cv_right"][kept]  # type: ignore[index]
     print(f"{context}: right {right:.4f}, thresholds {reader.thresholds}")
