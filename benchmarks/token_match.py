@@ -1,0 +1,194 @@
+"""Would the reader gain from matching the question's tokens with the sentence's? Measured.
+
+The reader's one signal from the embedding model is the cosine of the whole question with the
+whole "title. sentence". The model's token vectors (its last layer before pooling, from the same
+forward pass, so free at question time) can also be matched one by one, as BERTScore does:
+
+- ``token_recall``: the mean over the question's tokens of each one's best cosine with a token of
+  the sentence;
+- ``token_precision``: the mean over the sentence's tokens of each one's best cosine with a
+  question token;
+- and each minus the best among the question's embedded candidates (as ``cos_gap``).
+
+A word and its translation, or two inflections of one Kazakh root, get near token vectors where
+the text signals see different words. This script adds those four signals to the reader's vector
+signals and runs ``benchmarks/fit_reader.py``'s fitting on the same candidates (its cache in
+``--work``), with folds grouped by article:
+
+- ``none``: the shipped signals (reproduces the shipped reader's figures);
+- ``tokens``: with the four token signals;
+- ``across``: with them only where the sentence's language differs from the question's.
+
+It prints, per set, the share of right responses (a correct answer, or an abstention where the
+documents do not answer) with the cross-validated thresholds and with thresholds chosen on the
+other articles. A signal is kept only if it measures better on every set.
+
+Run::
+
+    .venv/bin/python benchmarks/token_match.py                 # ~15 min the first time
+    .venv/bin/python benchmarks/token_match.py --grid          # fit_reader.py's whole grid
+
+Needs ``../shared/bench`` and ``../shared/eval/dev.jsonl`` (test data, never shipped) and
+scikit-learn (``pip install -e '.[dev]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fit_reader as fr
+import numpy as np
+import torch
+
+from askculture.answering.ask import Filters, reading
+from askculture.answering.features import FEATURES, SentenceEncoder
+from askculture.answering.question import analyse_question
+from askculture.answering.reader import Reader, load_reader
+from askculture.evaluation import load_questions
+from askculture.retrieval import clean_query, open_index
+from askculture.settings import Settings
+
+VARIANTS = ("none", "tokens", "across")
+TOKEN_FEATURES = ("token_recall", "token_precision", "token_recall_gap", "token_precision_gap")
+
+
+@dataclass
+class TokenSet(fr.SetData):
+    """A set's candidates with each one's token match (recall, precision) with its question."""
+
+    tok: fr.Array = field(default_factory=lambda: np.zeros((0, 2)))
+    variant: str = "none"
+
+    def take(self, rows: np.ndarray) -> TokenSet:  # type: ignore[type-arg]
+        out = super().take(rows)
+        assert isinstance(out, TokenSet)
+        out.tok = self.tok[rows]
+        return out
+
+    def full(self) -> fr.Array:
+        base = super().full()
+        if self.variant == "none":
+            return base
+        tok = (
+            self.tok * (1.0 - self.x[:, fr.SAME])[:, None] if self.variant == "across" else self.tok
+        )
+        gap = np.zeros_like(tok)
+        for i in np.unique(self.q):
+            rows = np.flatnonzero(self.q == i)
+            gap[rows] = tok[rows] - tok[rows].max(axis=0)
+        return np.hstack([base, tok, gap])
+
+
+def token_vectors(model: object, texts: list[str], prefix: str) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
+    """Each text's normalised last-layer token vectors, without ``<s>``, the prefix and ``</s>``."""
+    tok = model.tokenizer  # type: ignore[attr-defined]
+
+    def count(text: str) -> int:
+        return len(tok(text, add_special_tokens=False)["input_ids"])
+
+    skip = 1 + (count(prefix + "x") - count("x") if prefix else 0)  # a trailing space joins "x"
+    out = {}
+    embedded = model.encode(  # type: ignore[attr-defined]
+        [prefix + t for t in texts], output_value="token_embeddings", batch_size=32,
+        show_progress_bar=False,
+    )  # fmt: skip
+    for text, states in zip(texts, embedded, strict=True):
+        own = torch.nn.functional.normalize(torch.as_tensor(states)[skip:-1].float(), dim=1)
+        out[text] = own.numpy()
+    return out
+
+
+def token_match(work: Path, name: str, questions: Path, d: fr.SetData, s: Settings) -> fr.Array:
+    """(recall, precision) of every candidate row of ``d``, recomputed from its search."""
+    cache = work / f"tokens-{name}.npz"
+    if cache.exists() and len(tok := np.load(cache)["tok"]) == len(d.y):
+        return tok  # type: ignore[no-any-return]
+    from sentence_transformers import SentenceTransformer
+
+    index = work / f"ix-xquad-{name.split('>')[1]}" if ">" in name else work / f"ix-{name}"
+    retriever = open_index(index, settings=s)
+    here = reading(retriever)
+    rows: list[tuple[int, str]] = []
+    asked: list[str] = []
+    for n, item in enumerate(load_questions(questions)):  # the same candidates as collect()
+        text = clean_query(item.question, 10**6)
+        asked.append(text)
+        found = Filters().search(retriever, text, s.answer.passages)
+        cands, _ = here.text_signals(analyse_question(text), found, s.answer)
+        rows += [(n, SentenceEncoder.embedded_text(c.doc, c.i)) for c in cands]
+    assert np.array_equal([n for n, _ in rows], d.q), f"{name}: the candidates changed"
+    spec = retriever.embedder.spec
+    model = SentenceTransformer(spec.location, device="cpu")
+    sentences = token_vectors(model, list(dict.fromkeys(t for _, t in rows)), spec.passage_prefix)
+    asked_vectors = token_vectors(model, list(dict.fromkeys(asked)), spec.query_prefix)
+    tok = np.zeros((len(rows), 2))
+    for r, (n, text) in enumerate(rows):
+        q, sv = asked_vectors[asked[n]], sentences[text]
+        if len(q) and len(sv):
+            sim = q @ sv.T
+            tok[r] = sim.max(axis=1).mean(), sim.max(axis=0).mean()
+    np.savez(cache, tok=tok)
+    return tok
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--work", type=Path, default=fr.ROOT / "benchmarks" / "results" / "reader")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated")
+    ap.add_argument("--grid", action="store_true", help="fit the whole grid, not the shipped one")
+    args = ap.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    settings = Settings()
+    settings.retrieval.language_centering = 0.0  # as fit_reader.py collects
+    data: list[TokenSet] = []
+    for name, questions, corpus in fr.sets(fr.SHARED / "bench", fr.SHARED / "eval" / "dev.jsonl",
+                                           args.work):  # fmt: skip
+        cache = args.work / f"{name}.npz"
+        d = fr.SetData.load(name, cache) if cache.exists() else None
+        if d is None:
+            d = fr.collect(name, questions, corpus, args.work, settings)
+            d.save(cache)
+        t0 = time.perf_counter()
+        tok = token_match(args.work, name, questions, d, settings)
+        print(f"  {name}: token match of {len(tok)} candidates in {time.perf_counter() - t0:.0f} s")
+        data.append(
+            TokenSet(**{f: getattr(d, f) for f in fr.SetData.__dataclass_fields__}, tok=tok)
+        )
+    shipped = load_reader()
+    grid = ((fr.NEWS_WEIGHTS, fr.EMBED_TOP) if args.grid
+            else ([float(shipped.meta["news_weight"])], [shipped.embed_top]))  # fmt: skip
+    for variant in args.variants.split(","):
+        for d in data:
+            d.variant = variant
+        # the fitting script writes a Reader for the shipped signals; these have more
+        fr.FEATURES = FEATURES if variant == "none" else FEATURES + TOKEN_FEATURES
+        fr.Reader = Reader.model_construct  # type: ignore[assignment,misc]
+        reader, cv = fr.fit_reader(data, *grid)
+        kept = f"news {reader.meta['news_weight']:g}, embed {reader.embed_top}"
+        print(
+            f"{variant}: {kept}, right {reader.meta['cv_right'][kept]:.4f}, "  # type: ignore[index]
+            f"thresholds {reader.thresholds}"
+        )
+        held: dict[str, dict[str, float | None]] = reader.meta["cv_held_out_thresholds"]
+        print(f"  {'set':12} {'right':>6} {'held':>6}  acc / abst / f-abst (held out)")
+        for d in data:
+            ans = float(d.answerable.mean())
+
+            def right(f: dict[str, float | None], ans: float = ans) -> float:
+                return float(f["accuracy"] or 0) * ans + float(f["abstention"] or 0) * (1 - ans)
+
+            h = held[d.name]
+            ab = "–" if h["abstention"] is None else f"{h['abstention']:.3f}"
+            print(f"  {d.name:12} {right(cv[d.name]):6.3f} {right(h):6.3f}  "
+                  f"{h['accuracy']:.3f} / {ab} / {h['false_abstention']:.3f}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
