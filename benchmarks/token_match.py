@@ -27,6 +27,7 @@ Run::
 
     .venv/bin/python benchmarks/token_match.py                 # ~15 min the first time
     .venv/bin/python benchmarks/token_match.py --grid          # fit_reader.py's whole grid
+    .venv/bin/python benchmarks/token_match.py --seeds 4       # and 4 other deals of the folds
 
 Needs ``../shared/bench`` and ``../shared/eval/dev.jsonl`` (test data, never shipped) and
 scikit-learn (``pip install -e '.[dev]'``).
@@ -35,6 +36,7 @@ scikit-learn (``pip install -e '.[dev]'``).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from dataclasses import dataclass, field
@@ -135,6 +137,50 @@ def token_match(work: Path, name: str, questions: Path, d: fr.SetData, s: Settin
     return tok
 
 
+def _shuffled(
+    xs: list[fr.Array], data: list[fr.SetData], spec: fr.Spec, news: float, seed: int
+) -> list[fr.Array]:
+    """:func:`fit_reader.out_of_fold` with the articles dealt to the folds at random (seeded):
+    one assignment moves a set's figures by about 0.01, as much as some signals do."""
+    x, y, w = np.vstack(xs), np.concatenate([d.y for d in data]), fr._weights(data, news)
+    groups = np.concatenate([np.asarray(d.groups)[d.q] for d in data])
+    articles = np.unique(groups)
+    dealt = np.random.default_rng(seed).permutation(len(articles)) % fr.FOLDS
+    deal = dict(zip(articles, dealt, strict=True))
+    fold = np.asarray([deal[g] for g in groups])
+    p = np.zeros(len(y))
+    for k in range(fr.FOLDS):
+        p[fold == k] = spec.fit(x[fold != k], y[fold != k], w[fold != k]).probabilities(
+            x[fold == k]
+        )
+    return np.split(p, np.cumsum([len(d.y) for d in data])[:-1])
+
+
+def report(
+    title: str, data: list[TokenSet], news: list[float], tops: list[int]
+) -> list[tuple[float, float]]:
+    """Fit, print each set's figures, and return its right-response shares (CV, held out)."""
+    reader, cv = fr.fit_reader(data, news, tops)
+    kept = f"news {reader.meta['news_weight']:g}, embed {reader.embed_top}"
+    right_all = reader.meta["cv_right"][kept]  # type: ignore[index]
+    print(f"{title}: {kept}, right {right_all:.4f}, thresholds {reader.thresholds}")
+    held: dict[str, dict[str, float | None]] = reader.meta["cv_held_out_thresholds"]
+    print(f"  {'set':12} {'right':>6} {'held':>6}  acc / abst / f-abst (held out)")
+    out = []
+    for d in data:
+        ans = float(d.answerable.mean())
+
+        def right(f: dict[str, float | None], ans: float = ans) -> float:
+            return float(f["accuracy"] or 0) * ans + float(f["abstention"] or 0) * (1 - ans)
+
+        h = held[d.name]
+        ab = "–" if h["abstention"] is None else f"{h['abstention']:.3f}"
+        print(f"  {d.name:12} {right(cv[d.name]):6.3f} {right(h):6.3f}  "
+              f"{h['accuracy']:.3f} / {ab} / {h['false_abstention']:.3f}")  # fmt: skip
+        out.append((right(cv[d.name]), right(h)))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -142,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=fr.ROOT / "benchmarks" / "results" / "reader")
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated")
     ap.add_argument("--grid", action="store_true", help="fit the whole grid, not the shipped one")
+    ap.add_argument("--seeds", type=int, default=0, help="also fit this many random deals of folds")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     settings = Settings()
@@ -163,30 +210,21 @@ def main(argv: list[str] | None = None) -> int:
     shipped = load_reader()
     grid = ((fr.NEWS_WEIGHTS, fr.EMBED_TOP) if args.grid
             else ([float(shipped.meta["news_weight"])], [shipped.embed_top]))  # fmt: skip
+    fr.Reader = Reader.model_construct  # type: ignore[assignment,misc]  # may have more signals
+    grouped = fr.out_of_fold
     for variant in args.variants.split(","):
         for d in data:
             d.variant = variant
-        # the fitting script writes a Reader for the shipped signals; these have more
         fr.FEATURES = FEATURES if variant == "none" else FEATURES + TOKEN_FEATURES
-        fr.Reader = Reader.model_construct  # type: ignore[assignment,misc]
-        reader, cv = fr.fit_reader(data, *grid)
-        kept = f"news {reader.meta['news_weight']:g}, embed {reader.embed_top}"
-        print(
-            f"{variant}: {kept}, right {reader.meta['cv_right'][kept]:.4f}, "  # type: ignore[index]
-            f"thresholds {reader.thresholds}"
-        )
-        held: dict[str, dict[str, float | None]] = reader.meta["cv_held_out_thresholds"]
-        print(f"  {'set':12} {'right':>6} {'held':>6}  acc / abst / f-abst (held out)")
-        for d in data:
-            ans = float(d.answerable.mean())
-
-            def right(f: dict[str, float | None], ans: float = ans) -> float:
-                return float(f["accuracy"] or 0) * ans + float(f["abstention"] or 0) * (1 - ans)
-
-            h = held[d.name]
-            ab = "–" if h["abstention"] is None else f"{h['abstention']:.3f}"
-            print(f"  {d.name:12} {right(cv[d.name]):6.3f} {right(h):6.3f}  "
-                  f"{h['accuracy']:.3f} / {ab} / {h['false_abstention']:.3f}")  # fmt: skip
+        runs = []
+        for seed in range(args.seeds + 1):  # 0: the fitting script's own folds
+            fr.out_of_fold = grouped if seed == 0 else functools.partial(_shuffled, seed=seed)
+            runs.append(report(f"{variant}, folds {seed or 'as fitted'}", data, *grid))
+        if args.seeds:
+            mean = np.mean(runs, axis=0)
+            print(f"{variant}, mean over {len(runs)} fold assignments:")
+            for d, (cv, held) in zip(data, mean, strict=True):
+                print(f"  {d.name:12} {cv:6.3f} {held:6.3f}")
     return 0
 
 
