@@ -104,13 +104,19 @@ def token_vectors(model: object, texts: list[str], prefix: str) -> dict[str, np.
     return out
 
 
+@functools.cache
+def _model(location: str) -> object:
+    """The embedding model, loaded once for every set (a plain sentence-transformers model)."""
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(location, device="cpu")
+
+
 def token_match(work: Path, name: str, questions: Path, d: fr.SetData, s: Settings) -> fr.Array:
     """(recall, precision) of every candidate row of ``d``, recomputed from its search."""
     cache = work / f"tokens-{name}.npz"
     if cache.exists() and len(tok := np.load(cache)["tok"]) == len(d.y):
         return tok  # type: ignore[no-any-return]
-    from sentence_transformers import SentenceTransformer
-
     index = work / f"ix-xquad-{name.split('>')[1]}" if ">" in name else work / f"ix-{name}"
     retriever = open_index(index, settings=s)
     here = reading(retriever)
@@ -124,7 +130,7 @@ def token_match(work: Path, name: str, questions: Path, d: fr.SetData, s: Settin
         rows += [(n, SentenceEncoder.embedded_text(c.doc, c.i)) for c in cands]
     assert np.array_equal([n for n, _ in rows], d.q), f"{name}: the candidates changed"
     spec = retriever.embedder.spec
-    model = SentenceTransformer(spec.location, device="cpu")
+    model = _model(spec.location)
     sentences = token_vectors(model, list(dict.fromkeys(t for _, t in rows)), spec.passage_prefix)
     asked_vectors = token_vectors(model, list(dict.fromkeys(asked)), spec.query_prefix)
     tok = np.zeros((len(rows), 2))
