@@ -16,6 +16,7 @@ import pytest
 import askculture
 from askculture import Answer, Citation, ask
 from askculture.answering import CitationError, make_citation, verify_citation
+from askculture.answering.text import is_dateline
 from askculture.errors import ConfigError, QueryError
 from askculture.retrieval import Passage, open_index
 from askculture.settings import Settings
@@ -111,6 +112,31 @@ def test_every_citation_is_verbatim_at_its_offsets(
     assert_verbatim(answer, e5_index, e5)
     numbers = [c.n for c in answer.citations]
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_a_bare_dateline_is_quoted_with_the_sentence_it_opens(e5_index: Path, e5: Settings) -> None:
+    # the Russian reports open with "САНКТ-ПЕТЕРБУРГ, 17 ноября 2023 года." as a sentence
+    answer = ask("Какие меморандумы подписаны в ноябре 2023?", e5_index, settings=e5)
+    assert answer.citations
+    assert_verbatim(answer, e5_index, e5)
+    for c in answer.citations:
+        assert not is_dateline(c.quote), c.quote
+    assert any(is_dateline(c.quote.split(". ")[0] + ".") for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "dateline"),
+    [
+        ("МОСКВА.", True),
+        ("САНКТ-ПЕТЕРБУРГ, 17 ноября 2023 года.", True),
+        ("АСТАНА, 2024 жылғы 13 мамыр.", True),
+        ("ASTANA, 5 June 2024 — The Majilis adopted the law.", False),
+        ("The Majilis adopted the law.", False),
+        ("I.", False),
+    ],
+)
+def test_what_counts_as_a_bare_dateline(sentence: str, dateline: bool) -> None:
+    assert is_dateline(sentence) is dateline
 
 
 def _passage(text: str) -> Passage:

@@ -10,6 +10,9 @@
 The short answer is cut verbatim out of the leading quote: a span of the kind the question asks
 for (a name, a date, a number) that the question does not already say, the one nearest to the
 question's words in that sentence; a name loses the words at its ends that the question says.
+
+A chosen sentence that is only a news dateline ("САНКТ-ПЕТЕРБУРГ, 17 ноября 2023 года.") is
+quoted with the sentence it opens: alone it says where and when, but not what happened.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from askculture.answering.answer import Answer, Citation, make_citation
 from askculture.answering.features import Candidate, kind_spans
 from askculture.answering.question import Question
-from askculture.answering.text import tokens
+from askculture.answering.text import is_dateline, tokens
 from askculture.lexical import tokenize
 from askculture.retrieval import Passage
 
@@ -39,7 +42,7 @@ class ShortAnswer:
 
 
 def short_answer(q: Question, c: Candidate) -> ShortAnswer | None:
-    """The short answer the sentence ``c`` gives to ``q``, or None.
+    """The short answer the quote of ``c`` (:func:`quoted`) gives to ``q``, or None.
 
     Args:
         q: The question (its kind says what to look for).
@@ -51,16 +54,16 @@ def short_answer(q: Question, c: Candidate) -> ShortAnswer | None:
         no particular kind).
     """
     qterms = set(q.terms)
+    at, end = quoted(c)
+    text = c.doc.text[at:end]
     spans = [
         s
-        for s in kind_spans(c.text, c.start, q.kind)
+        for s in kind_spans(text, at, q.kind)
         if not set(tokenize(c.doc.text[s.start : s.end], c.doc.lang)) <= qterms
     ]
     if not spans:
         return None
-    anchors = [
-        t.start for t in tokens(c.text, c.start) if set(tokenize(t.text, c.doc.lang)) & qterms
-    ]
+    anchors = [t.start for t in tokens(text, at) if set(tokenize(t.text, c.doc.lang)) & qterms]
 
     def distance(s: tuple[int, int]) -> int:
         return min((abs(a - s[0]) for a in anchors), default=0)
@@ -74,6 +77,24 @@ def short_answer(q: Question, c: Candidate) -> ShortAnswer | None:
         if kept and not any(said[words.index(kept[0]) : words.index(kept[-1]) + 1]):
             start, end = kept[0].start, kept[-1].end
     return ShortAnswer(c.doc.text[start:end], start, end)
+
+
+def quoted(c: Candidate) -> tuple[int, int]:
+    """The span of ``c``'s document quoted for it: its sentence, or, when that is a bare
+    dateline, the dateline and the sentence it opens (the next one, on the same line)."""
+    if is_dateline(c.text) and c.i + 1 < len(c.doc.spans):
+        start, end = c.doc.spans[c.i + 1]
+        if "\n" not in c.doc.text[c.end : start]:
+            return c.start, end
+    return c.start, c.end
+
+
+def _overlaps_earlier(chosen: Sequence[Candidate], spans: list[tuple[int, int]], k: int) -> bool:
+    """True when the ``k``-th quote overlaps an earlier one (a lead also quoted with its
+    dateline)."""
+    (s, e), doc = spans[k], chosen[k].doc.doc_id
+    return any(chosen[j].doc.doc_id == doc and spans[j][0] < e and s < spans[j][1]
+               for j in range(k))  # fmt: skip
 
 
 def compose(
@@ -98,6 +119,10 @@ def compose(
     Returns:
         The answer with verbatim citations, one per quoted sentence.
     """
+    spans = [quoted(c) for c in chosen]
+    kept = [k for k in range(len(chosen)) if not _overlaps_earlier(chosen, spans, k)]
+    chosen = [chosen[k] for k in kept]
+    parts = [parts[k] for k in kept if k < len(parts)] if parts else None
     citations: list[Citation] = []
     lines: list[str] = []
     shorts = [short_answer(p, c) for p, c in zip(parts or [q], chosen, strict=False)]
@@ -105,11 +130,12 @@ def compose(
     if any(shorts):
         lines.append(" · ".join(f"**{_one_line(s.text)}** [{n}]"
                                 for n, s in enumerate(shorts, start=1) if s))  # fmt: skip
-    for n, c in enumerate(chosen, start=1):
-        citations.append(make_citation(n, c.passage, c.doc.text, c.start, c.end))
+    for n, (c, k) in enumerate(zip(chosen, kept, strict=True), start=1):
+        start, end = spans[k]
+        citations.append(make_citation(n, c.passage, c.doc.text, start, end))
         lang = c.doc.lang
         mark = f" ({LANGUAGE_NAMES.get(lang, lang)})" if lang and lang != q.lang else ""
-        lines.append(f"{_one_line(c.text)}{mark} [{n}]")
+        lines.append(f"{_one_line(c.doc.text[start:end])}{mark} [{n}]")
     lines.append(_sources_line(citations, q.lang))
     return Answer(
         question,

@@ -289,6 +289,18 @@ def find_numbers(toks: list[Token], dates: list[Span]) -> list[Span]:
 _DATELINE = re.compile(r"^[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][A-ZА-ЯЁӘҒҚҢӨҰҮҺІ .\-]+(?:,[^—–\n]{0,40})?\s+[—–-]\s+")
 
 
+_BARE_DATELINE = re.compile(
+    r"^[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][A-ZА-ЯЁӘҒҚҢӨҰҮҺІ \-’']*[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ](?:,[^—–\n.]{0,40})?\.$"
+)
+
+
+def is_dateline(sentence: str) -> bool:
+    """True for a news dateline that ends in a full stop and so was cut off as a sentence of its
+    own: the place in capitals, perhaps a date ("МОСКВА.", "САНКТ-ПЕТЕРБУРГ, 17 ноября 2023
+    года.", "АСТАНА, 2024 жылғы 13 мамыр.")."""
+    return _BARE_DATELINE.match(sentence.strip()) is not None
+
+
 def dateline_end(text: str) -> int:
     """Where a news dateline ("ASTANA, 16 January 2023 — ") that opens ``text`` ends (0 if
     there is none): the place and date of the report, not of what it reports."""
