@@ -23,11 +23,17 @@ It prints, per set, the share of right responses (a correct answer, or an absten
 documents do not answer) with the cross-validated thresholds and with thresholds chosen on the
 other articles. A signal is kept only if it measures better on every set.
 
+``--centering 0.8`` collects the candidates on the search ``ask`` runs (language centering at its
+default) instead of the plain one the shipped reader is fitted on; it needs a ``--work`` of its
+own, as the caches do not record how they were collected.
+
 Run::
 
     .venv/bin/python benchmarks/token_match.py                 # ~15 min the first time
     .venv/bin/python benchmarks/token_match.py --grid          # fit_reader.py's whole grid
     .venv/bin/python benchmarks/token_match.py --seeds 4       # and 4 other deals of the folds
+    .venv/bin/python benchmarks/token_match.py --work DIR --centering 0.8 --seeds 6 \
+        --variants none,across
 
 Needs ``../shared/bench`` and ``../shared/eval/dev.jsonl`` (test data, never shipped) and
 scikit-learn (``pip install -e '.[dev]'``).
@@ -195,10 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated")
     ap.add_argument("--grid", action="store_true", help="fit the whole grid, not the shipped one")
     ap.add_argument("--seeds", type=int, default=0, help="also fit this many random deals of folds")
+    ap.add_argument("--centering", type=float, default=0.0, help="language centering to collect at")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     settings = Settings()
-    settings.retrieval.language_centering = 0.0  # as fit_reader.py collects
+    settings.retrieval.language_centering = args.centering  # 0: as fit_reader.py collects
     data: list[TokenSet] = []
     for name, questions, corpus in fr.sets(fr.SHARED / "bench", fr.SHARED / "eval" / "dev.jsonl",
                                            args.work):  # fmt: skip
