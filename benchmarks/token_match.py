@@ -32,6 +32,7 @@ Run::
     .venv/bin/python benchmarks/token_match.py                 # ~15 min the first time
     .venv/bin/python benchmarks/token_match.py --grid          # fit_reader.py's whole grid
     .venv/bin/python benchmarks/token_match.py --seeds 4       # and 4 other deals of the folds
+    .venv/bin/python benchmarks/token_match.py --variants none --news 4 --seeds 3  # another weight
     .venv/bin/python benchmarks/token_match.py --work DIR --centering 0.8 --seeds 6 \
         --variants none,across
 
@@ -170,8 +171,9 @@ def _shuffled(
 
 def report(
     title: str, data: list[TokenSet], news: list[float], tops: list[int]
-) -> list[tuple[float, float]]:
-    """Fit, print each set's figures, and return its right-response shares (CV, held out)."""
+) -> tuple[float, list[tuple[float, float]]]:
+    """Fit, print each set's figures, and return the script's "right" and each set's
+    right-response shares (CV, held out)."""
     reader, cv = fr.fit_reader(data, news, tops)
     kept = f"news {reader.meta['news_weight']:g}, embed {reader.embed_top}"
     right_all = reader.meta["cv_right"][kept]  # type: ignore[index]
@@ -190,7 +192,7 @@ def report(
         print(f"  {d.name:12} {right(cv[d.name]):6.3f} {right(h):6.3f}  "
               f"{h['accuracy']:.3f} / {ab} / {h['false_abstention']:.3f}")  # fmt: skip
         out.append((right(cv[d.name]), right(h)))
-    return out
+    return float(right_all), out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid", action="store_true", help="fit the whole grid, not the shipped one")
     ap.add_argument("--seeds", type=int, default=0, help="also fit this many random deals of folds")
     ap.add_argument("--centering", type=float, default=0.0, help="language centering to collect at")
+    ap.add_argument("--news", type=float, help="the sample set's weight (default: the shipped one)")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     settings = Settings()
@@ -221,21 +224,23 @@ def main(argv: list[str] | None = None) -> int:
             TokenSet(**{f: getattr(d, f) for f in fr.SetData.__dataclass_fields__}, tok=tok)
         )
     shipped = load_reader()
-    grid = ((fr.NEWS_WEIGHTS, fr.EMBED_TOP) if args.grid
-            else ([float(shipped.meta["news_weight"])], [shipped.embed_top]))  # fmt: skip
+    news = args.news or float(shipped.meta["news_weight"])
+    grid = (fr.NEWS_WEIGHTS, fr.EMBED_TOP) if args.grid else ([news], [shipped.embed_top])
     fr.Reader = Reader.model_construct  # type: ignore[assignment,misc]  # may have more signals
     grouped = fr.out_of_fold
     for variant in args.variants.split(","):
         for d in data:
             d.variant = variant
         fr.FEATURES = FEATURES if variant == "none" else FEATURES + TOKEN_FEATURES
-        runs = []
+        runs, rights = [], []
         for seed in range(args.seeds + 1):  # 0: the fitting script's own folds
             fr.out_of_fold = grouped if seed == 0 else functools.partial(_shuffled, seed=seed)
-            runs.append(report(f"{variant}, folds {seed or 'as fitted'}", data, *grid))
+            right_all, per_set = report(f"{variant}, folds {seed or 'as fitted'}", data, *grid)
+            runs.append(per_set)
+            rights.append(right_all)
         if args.seeds:
             mean = np.mean(runs, axis=0)
-            print(f"{variant}, mean over {len(runs)} fold assignments:")
+            print(f"{variant}, mean over {len(runs)} fold assignments: right {np.mean(rights):.4f}")
             for d, (cv, held) in zip(data, mean, strict=True):
                 print(f"  {d.name:12} {cv:6.3f} {held:6.3f}")
     return 0
