@@ -121,7 +121,7 @@ def compose(
     """
     spans = [quoted(c) for c in chosen]
     kept = [k for k in range(len(chosen)) if not _overlaps_earlier(chosen, spans, k)]
-    chosen = [chosen[k] for k in kept]
+    chosen, spans = [chosen[k] for k in kept], [spans[k] for k in kept]
     parts = [parts[k] for k in kept if k < len(parts)] if parts else None
     citations: list[Citation] = []
     lines: list[str] = []
@@ -130,8 +130,7 @@ def compose(
     if any(shorts):
         lines.append(" · ".join(f"**{_one_line(s.text)}** [{n}]"
                                 for n, s in enumerate(shorts, start=1) if s))  # fmt: skip
-    for n, (c, k) in enumerate(zip(chosen, kept, strict=True), start=1):
-        start, end = spans[k]
+    for n, (c, (start, end)) in enumerate(zip(chosen, spans, strict=True), start=1):
         citations.append(make_citation(n, c.passage, c.doc.text, start, end))
         lang = c.doc.lang
         mark = f" ({LANGUAGE_NAMES.get(lang, lang)})" if lang and lang != q.lang else ""

@@ -16,7 +16,8 @@ from askculture.lexical import STOPWORDS
 # --------------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[^\W_]+(?:[.,'’-][^\W_]+)*", re.UNICODE)
-_CAP = re.compile(r"^[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ]")
+_CAPS = "A-ZА-ЯЁӘҒҚҢӨҰҮҺІ"  # capital letters of the three languages
+_CAP = re.compile(rf"^[{_CAPS}]")
 YEAR = re.compile(r"^(1[0-9]\d\d|20\d\d)$")
 
 
@@ -286,12 +287,8 @@ def find_numbers(toks: list[Token], dates: list[Span]) -> list[Span]:
     return out
 
 
-_DATELINE = re.compile(r"^[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][A-ZА-ЯЁӘҒҚҢӨҰҮҺІ .\-]+(?:,[^—–\n]{0,40})?\s+[—–-]\s+")
-
-
-_BARE_DATELINE = re.compile(
-    r"^[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][A-ZА-ЯЁӘҒҚҢӨҰҮҺІ \-’']*[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ](?:,[^—–\n.]{0,40})?\.$"
-)
+_DATELINE = re.compile(rf"^[{_CAPS}][{_CAPS} .\-]+(?:,[^—–\n]{{0,40}})?\s+[—–-]\s+")
+_BARE_DATELINE = re.compile(rf"^[{_CAPS}][{_CAPS} \-’']*[{_CAPS}](?:,[^—–\n.]{{0,40}})?\.$")
 
 
 def is_dateline(sentence: str) -> bool:
