@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import re
 import sys
 import time
@@ -127,6 +128,14 @@ class SetData:
             data["answerable"], [str(g) for g in data["groups"]],
             [str(t) for t in data["questions"]],
         )  # fmt: skip
+
+    def fingerprint(self) -> str:
+        """A hash of the records: equal exactly when the collected candidates are."""
+        h = hashlib.sha256()
+        for a in (self.x, self.cos, self.y, self.q, self.chars, self.first, self.answerable):
+            h.update(np.ascontiguousarray(a).tobytes())
+        h.update("\n".join([*self.groups, *self.questions]).encode())
+        return h.hexdigest()[:16]
 
     @functools.cached_property
     def langs(self) -> list[str]:
@@ -569,6 +578,8 @@ def fit_reader(
     meta: dict[str, object] = {
         "fitted_by": "benchmarks/fit_reader.py",
         "sets": [d.name for d in data],
+        "inputs": {d.name: d.fingerprint() for d in data},
+        "fitted_with": fitted_with(),
         "news_weight": best.news,
         "models": {"text_model": str(best.text_spec), "model": str(best.spec)},
         "cv_log_loss": best.losses,
@@ -583,6 +594,26 @@ def fit_reader(
                     embed_top=best.embed_top, thresholds=best.thresholds,
                     second_ratio=best.ratio, meta=meta)  # fmt: skip
     return reader, cv
+
+
+def fitted_with() -> dict[str, str]:
+    """The versions that decide the fit besides the candidates."""
+    import sklearn
+
+    return {"scikit-learn": sklearn.__version__, "numpy": np.__version__}
+
+
+def differences(shipped: Reader, fitted: Reader) -> list[str]:
+    """Why a refit may differ from the shipped file: other candidates (the code's signals, or
+    another machine's floating point: the embedding model's cosines differ in the sixth
+    decimal between machines, and the trees and thresholds move with them) or other libraries."""
+    out = []
+    was, now = shipped.meta.get("inputs", {}), fitted.meta["inputs"]
+    if changed := [name for name, fp in now.items() if was.get(name) != fp]:
+        out.append(f"the collected candidates differ from those it was fitted on: {changed}")
+    if (was := shipped.meta.get("fitted_with")) != (now := fitted.meta["fitted_with"]):
+        out.append(f"fitted with {was}, refitted with {now}")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -635,6 +666,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         same = args.out.exists() and args.out.read_text(encoding="utf-8") == text
         print("reproduced exactly" if same else f"DIFFERS from {args.out}")
+        if not same and args.out.exists():
+            for why in differences(Reader.model_validate_json(args.out.read_text()), reader):
+                print(f"  {why}")
         return 0 if same else 1
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}")
