@@ -10,6 +10,7 @@ decided here: :mod:`askculture.answering.reader` weighs them with a model fitted
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections import OrderedDict
@@ -249,21 +250,23 @@ def _share(weights: dict[str, float], have: frozenset[str] | set[str]) -> float:
     return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
 
 
-def kind_spans(text: str, offset: int, kind: Kind) -> list[Span]:
+@functools.lru_cache(maxsize=8192)
+def kind_spans(text: str, offset: int, kind: Kind) -> tuple[Span, ...]:
     """Spans of ``text`` that could answer a question of ``kind`` (absolute offsets); a news
-    dateline at its start is not searched."""
+    dateline at its start is not searched. Remembered for the sentences read last: the same
+    candidates come back for question after question about one subject."""
     if kind is Kind.OTHER:
-        return []
+        return ()
     skip = dateline_end(text)
     body = text[skip:]
     toks = text_tokens(body, offset + skip)
     dates = find_dates(toks, body, offset + skip)
     if kind is Kind.DATE:
-        return dates
+        return tuple(dates)
     if kind is Kind.NUMBER:
-        return find_numbers(toks, dates)
+        return tuple(find_numbers(toks, dates))
     names = find_names(toks, body, offset + skip)  # a person or a place: a short proper name
-    return [n for n in names if len(text_tokens(text[n.start - offset : n.end - offset])) <= 4]
+    return tuple(n for n in names if len(text_tokens(text[n.start - offset : n.end - offset])) <= 4)
 
 
 def _new_span(c: Candidate, q: Question, qterms: set[str]) -> bool:

@@ -6,6 +6,7 @@ can be quoted verbatim. It knows nothing of questions or indexes.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -182,8 +183,10 @@ NUMBER_WORDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def month_number(word: str) -> int | None:
-    """The month (1-12) a word names in English, Russian or Kazakh (any case form), or None."""
+    """The month (1-12) a word names in English, Russian or Kazakh (any case form), or None
+    (remembered per word: every capitalised word of every candidate is asked)."""
     w = word.lower().strip(".")
     if w in _EN_MONTHS:
         return _EN_MONTHS.index(w) + 1
