@@ -17,11 +17,20 @@ import pytest
 
 import askculture
 from askculture import ask
-from askculture.answering.features import FEATURES, TEXT_FEATURES, vector_matrix
+from askculture.answering import names
+from askculture.answering.compose import short_answer
+from askculture.answering.features import (
+    FEATURES,
+    TEXT_FEATURES,
+    Candidate,
+    doc_view,
+    vector_matrix,
+)
+from askculture.answering.names import Names, word_names
 from askculture.answering.question import Kind, analyse_question, year_parts
 from askculture.answering.reader import WEIGHTS_FILE, Reader, load_reader
 from askculture.evaluation import evaluate, load_questions, short_answer_scores
-from askculture.retrieval import open_index
+from askculture.retrieval import Passage, open_index
 from askculture.settings import Settings
 from conftest import DEV_SET
 
@@ -190,6 +199,55 @@ def test_a_question_about_two_years_is_cut_into_a_part_for_each() -> None:
 )
 def test_a_range_or_one_year_is_one_question(question: str) -> None:
     assert year_parts(question) == {}
+
+
+@pytest.mark.parametrize(
+    ("word", "names_"),
+    [
+        ("Балаевой", Names.PERSON),  # a surname, inflected
+        ("Аида", Names.PERSON),
+        ("Казахстана", Names.PLACE),
+        ("Республикой", Names.OTHER),  # a common noun, capitalised in a name
+        ("Российской", Names.OTHER),
+        ("Balayeva", Names.UNKNOWN),  # Latin script: nothing is claimed
+        ("Шапағат", Names.UNKNOWN),  # Kazakh letters: not in the Russian dictionary
+    ],
+)
+def test_the_russian_dictionary_tells_persons_from_places(word: str, names_: Names) -> None:
+    assert word_names(word) is names_
+
+
+def test_a_name_fits_the_kind_asked_for() -> None:
+    assert names.fit(["Аида", "Балаева"], Kind.PERSON) == 0
+    assert names.fit(["Республики", "Казахстан"], Kind.PERSON) == 2
+    assert names.fit(["Aida", "Balayeva"], Kind.PERSON) == 1  # unknown: as before
+    assert names.fit(["Республики", "Казахстан"], Kind.PLACE) == 0
+    assert names.fit(["Республики", "Казахстан"], Kind.DATE) == 0
+    assert names.person_core(["Республики", "Казахстан", "Асхат", "Оралов"]) == (2, 4)
+    assert names.person_core(["Республики", "Казахстан"]) == (0, 2)
+
+
+def _passage(text: str, lang: str) -> Passage:
+    return Passage(
+        text=text, score=1.0, rank=1, chunk_id="d:0", doc_id="d", start=0, end=len(text),
+        title="T", date="2025-10-10", lang=lang, source=None, url=None, path="/x/t.md",
+    )  # fmt: skip
+
+
+def test_who_gets_the_persons_name_not_the_place_beside_it() -> None:
+    """The sentence names two places and a person; asked *who*, the short answer is the
+    person, without the country glued to her name, and it is cut verbatim from the quote."""
+    text = (
+        "Заседание провели в Москве: от Республики Казахстан его вела министр культуры "
+        "Казахстана Аида Балаева."
+    )
+    doc = doc_view("d", "Заседание", "ru", "2025-10-10", text)
+    c = Candidate(doc, 0, _passage(text, lang="ru"), 0)
+    short = short_answer(analyse_question("Кто вёл заседание?", "ru"), c)
+    assert short is not None and short.text == "Аида Балаева"
+    assert text[short.start : short.end] == short.text
+    where = short_answer(analyse_question("Где прошло заседание?", "ru"), c)
+    assert where is not None and where.text == "Москве"
 
 
 def test_short_answer_exact_match_and_f1() -> None:

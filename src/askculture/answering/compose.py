@@ -10,6 +10,9 @@
 The short answer is cut verbatim out of the leading quote: a span of the kind the question asks
 for (a name, a date, a number) that the question does not already say, the one nearest to the
 question's words in that sentence; a name loses the words at its ends that the question says.
+Where the Russian dictionary can tell (:mod:`askculture.answering.names`), a name of the kind
+asked for comes before the others — a person's name for "who", a geographical one for "where" —
+and a person's name loses the place names glued to it ("Казахстана Аида Балаева").
 
 A chosen sentence that is only a news dateline ("САНКТ-ПЕТЕРБУРГ, 17 ноября 2023 года.") is
 quoted with the sentence it opens: alone it says where and when, but not what happened.
@@ -20,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from askculture.answering import names
 from askculture.answering.answer import Answer, Citation, make_citation
 from askculture.answering.features import Candidate, kind_spans
-from askculture.answering.question import Question
-from askculture.answering.text import is_dateline, tokens
+from askculture.answering.question import Kind, Question
+from askculture.answering.text import Span, Token, is_dateline, tokens
 from askculture.lexical import tokenize
 from askculture.retrieval import Passage
 
@@ -49,32 +53,44 @@ def short_answer(q: Question, c: Candidate) -> ShortAnswer | None:
         c: The leading sentence.
 
     Returns:
-        The span of the asked-for kind that the question does not name, nearest to the words
-        the question and the sentence share; None when there is none (or the question asks for
-        no particular kind).
+        The span of the asked-for kind that the question does not name — among names, those
+        that fit the kind best (:func:`names.fit`) — nearest to the words the question and the
+        sentence share; None when there is none (or the question asks for no particular kind).
     """
     qterms = set(q.terms)
     at, end = quoted(c)
     text = c.doc.text[at:end]
+
+    def words(s: Span) -> list[Token]:
+        return tokens(c.doc.text[s.start : s.end], s.start)
+
+    def core(s: Span) -> Span:  # "Республики Казахстан Асхат Оралов" asked who: the person
+        if s.kind != "name" or q.kind is not Kind.PERSON:
+            return s
+        ws = words(s)
+        i, j = names.person_core([w.text for w in ws])
+        return s if (i, j) == (0, len(ws)) else Span(ws[i].start, ws[j - 1].end, s.kind)
+
     spans = [
         s
-        for s in kind_spans(text, at, q.kind)
+        for s in map(core, kind_spans(text, at, q.kind))
         if not set(tokenize(c.doc.text[s.start : s.end], c.doc.lang)) <= qterms
     ]
     if not spans:
         return None
     anchors = [t.start for t in tokens(text, at) if set(tokenize(t.text, c.doc.lang)) & qterms]
 
-    def distance(s: tuple[int, int]) -> int:
-        return min((abs(a - s[0]) for a in anchors), default=0)
+    def rank(s: Span) -> tuple[int, int, int]:
+        fits = names.fit([w.text for w in words(s)], q.kind) if s.kind == "name" else 0
+        return fits, min((abs(a - s.start) for a in anchors), default=0), s.start
 
-    best = min(spans, key=lambda s: (distance((s.start, s.end)), s.start))
+    best = min(spans, key=rank)
     start, end = best.start, best.end
     if best.kind == "name":  # "Kazakhstan Kassym-Jomart Tokayev" asked about Kazakhstan
-        words = tokens(c.doc.text[start:end], start)
-        said = [set(tokenize(w.text, c.doc.lang)) <= qterms for w in words]
-        kept = [w for w, s in zip(words, said, strict=True) if not s]
-        if kept and not any(said[words.index(kept[0]) : words.index(kept[-1]) + 1]):
+        ws = words(best)
+        said = [set(tokenize(w.text, c.doc.lang)) <= qterms for w in ws]
+        kept = [w for w, s in zip(ws, said, strict=True) if not s]
+        if kept and not any(said[ws.index(kept[0]) : ws.index(kept[-1]) + 1]):
             start, end = kept[0].start, kept[-1].end
     return ShortAnswer(c.doc.text[start:end], start, end)
 
