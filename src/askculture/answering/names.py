@@ -4,9 +4,10 @@ A run of capitalised words (:func:`askculture.answering.text.find_names`) can be
 ("Аида Балаева"), a place ("Республики Казахстан") or an organisation; a question asking *who*
 wants the first. Russian has a well-kept morphological dictionary that marks given names,
 surnames, patronymics and geographical names (pymorphy3 with the OpenCorpora dictionary); so a
-word in Cyrillic is looked up there. Words it does not know (most Kazakh words, names it has
-never seen) and words in Latin script are ``UNKNOWN``: nothing is claimed of them, and the
-short answer for them is chosen as before (nearest to the question's words).
+word in Cyrillic is looked up there (a word it does not know counts as a person's name when
+the dictionary's guesser reads it as one). Other unknown words (most Kazakh words, names it
+cannot place) and words in Latin script are ``UNKNOWN``: nothing is claimed of them, and the
+short answer among them is chosen as before (nearest to the question's words).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from enum import IntEnum
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from askculture.answering.question import Kind
@@ -26,13 +27,13 @@ _CYRILLIC = re.compile(r"^[а-яё-]+$")
 _PERSON_TAGS = frozenset({"Name", "Surn", "Patr"})
 
 
-class Names(IntEnum):
-    """What the dictionary says a capitalised word is (lower is more likely a person's name)."""
+class Names(StrEnum):
+    """What the dictionary says a capitalised word is."""
 
-    PERSON = 0
-    UNKNOWN = 1
-    PLACE = 2
-    OTHER = 3  # a word the dictionary knows as neither (a common noun or adjective)
+    PERSON = "person"
+    PLACE = "place"
+    OTHER = "other"  # a word the dictionary knows as neither (a common noun or adjective)
+    UNKNOWN = "unknown"
 
 
 @functools.cache
