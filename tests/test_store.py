@@ -267,7 +267,9 @@ def test_each_language_s_mean_vector_is_kept_per_segment_and_survives_a_merge(
     (seg.data.folder / "languages.npz").unlink()
     seg.data.__dict__.pop("languages", None)
     for lang, mean in expected.items():
-        assert np.allclose(IndexReader(index, merged.generation).language_means[lang], mean, 1e-6)
+        assert np.allclose(
+            IndexReader(index, merged.generation).language_means[lang], mean, atol=1e-6
+        )
 
 
 def test_deletions_committed_during_a_compaction_carry_over(
