@@ -222,7 +222,7 @@ def _embedding_inputs(bench: Bench, paths: list[Path]) -> list[str]:
 
 def _raw_encode(bench: Bench, texts: list[str]) -> float:
     """Seconds for the bare sentence-transformers encode of ``texts`` (prefix added)."""
-    model = bench.embedder._model
+    model = bench.embedder.sentence_transformer
     prefixed = [bench.embedder.spec.passage_prefix + t for t in texts]
     t0 = time.perf_counter()
     model.encode(

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import atexit
 import functools
+import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,10 @@ import numpy as np
 import numpy.typing as npt
 
 from askculture.errors import ConfigError
+from askculture.onnx_model import OnnxModel, export, export_folder
 from askculture.settings import EmbeddingSettings
+
+logger = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 
@@ -105,7 +109,12 @@ def resolve_model(settings: EmbeddingSettings) -> ModelSpec:
 
 
 class SentenceTransformerEmbedder:
-    """An :class:`Embedder` backed by a sentence-transformers model (CPU by default)."""
+    """An :class:`Embedder` backed by a sentence-transformers model (CPU by default).
+
+    Questions (:meth:`embed_few`) run on the model's ONNX export when there is one
+    (:mod:`askculture.onnx_model`): then torch and sentence-transformers are not even loaded
+    until a batch of passages is embedded (ingest).
+    """
 
     def __init__(
         self,
@@ -115,59 +124,117 @@ class SentenceTransformerEmbedder:
         threads: int | None = None,
         device: str = "cpu",
         processes: int = 1,
+        runtime: str = "auto",
+        models_dir: Path | None = None,
     ):
+        self.spec = spec
+        self.model_id = spec.model_id
+        self.threads = threads or os.cpu_count() or 1
+        self.device = device
+        self.processes = max(1, processes)
+        self.batch_size = batch_size
+        self._pool: Any = None
+        self._st: Any = None
+        self._st_lock = threading.Lock()
+        self._lock = threading.Lock()  # torch modules are not re-entrant across threads
+        self._few: ThreadPoolExecutor | None = None
+        self._onnx: OnnxModel | None = None
+        if runtime != "torch" and device == "cpu":
+            self._onnx = self._open_onnx(
+                runtime, models_dir or EmbeddingSettings.model_validate({}).models_dir
+            )
+        if self._onnx is not None:
+            self.dim, self.max_tokens = self._onnx.dim, self._onnx.max_tokens
+        else:
+            model = self.sentence_transformer
+            get_dim = getattr(model, "get_embedding_dimension", None) or (
+                model.get_sentence_embedding_dimension
+            )
+            dim = get_dim()
+            if dim is None:  # pragma: no cover - every ST model we know reports it
+                raise ConfigError(f"model {spec.location!r} does not report its dimension")
+            self.dim = int(dim)
+            self.max_tokens = int(model.max_seq_length or 512)
+
+    @property
+    def runtime(self) -> str:
+        """What embeds questions: ``"onnx"`` (ONNX Runtime) or ``"torch"``."""
+        return "onnx" if self._onnx is not None else "torch"
+
+    @property
+    def sentence_transformer(self) -> Any:
+        """The sentence-transformers model, loaded on first use."""
+        with self._st_lock:
+            if self._st is None:
+                self._st = self._load_sentence_transformer()
+            return self._st
+
+    def _load_sentence_transformer(self) -> Any:
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
 
         transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
         transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-        self.threads = threads or os.cpu_count() or 1
         torch.set_num_threads(self.threads)
-        self.device = device
-        self.processes = max(1, processes)
-        self._pool: Any = None
         try:
-            self._model = SentenceTransformer(spec.location, device=device)
+            model = SentenceTransformer(self.spec.location, device=self.device)
         except Exception as exc:  # sentence-transformers raises many kinds
             raise ConfigError(
-                f"cannot load embedding model {spec.location!r} "
+                f"cannot load embedding model {self.spec.location!r} "
                 f"(offline: give a local path or a bundled name): {exc}"
             ) from exc
-        self.spec = spec
-        self.model_id = spec.model_id
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
-            self._model.get_sentence_embedding_dimension
-        )
-        dim = get_dim()
-        if dim is None:  # pragma: no cover - every ST model we know reports it
-            raise ConfigError(f"model {spec.location!r} does not report its dimension")
-        self.dim = int(dim)
-        self.max_tokens = int(self._model.max_seq_length or 512)
-        self.batch_size = batch_size
-        self._tokenizer = self._model.tokenizer
-        self._lock = threading.Lock()  # torch modules are not re-entrant across threads
-        self._few: ThreadPoolExecutor | None = None
-        self._model.eval()
-        self._prefix_tokens = self.count_tokens(spec.passage_prefix) if spec.passage_prefix else 0
+        model.eval()
+        return model
 
-    @property
+    def _open_onnx(self, runtime: str, models_dir: Path) -> OnnxModel | None:
+        """The model's ONNX export, made (and checked) on first use; None when ONNX Runtime
+        is not installed or the model cannot be exported (``runtime="auto"``)."""
+        folder = export_folder(models_dir, self.spec.model_id, self.spec.location)
+        try:
+            import onnxruntime  # noqa: F401
+
+            return OnnxModel.open(folder) or export(
+                self.sentence_transformer, folder, self.spec.query_prefix
+            )
+        except ConfigError:
+            raise
+        except Exception as exc:  # exporters and runtimes raise many kinds
+            if runtime == "onnx":
+                raise ConfigError(f"the model cannot run on ONNX Runtime: {exc}") from exc
+            logger.warning("questions are embedded with torch (slower): %s", exc)
+            return None
+
+    @functools.cached_property
     def text_budget(self) -> int:
         """Most tokens a passage may have so that prefix and specials still fit."""
-        return self.max_tokens - self._prefix_tokens - 2
+        prefix = self.spec.passage_prefix
+        return self.max_tokens - (self.count_tokens(prefix) if prefix else 0) - 2
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` in the model's own tokenizer, without special tokens."""
-        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+        if self._onnx is not None:
+            return self._onnx.count_tokens(text)
+        tokenizer = self.sentence_transformer.tokenizer
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def tokenizer_json(self) -> str | None:
+        """The model's fast tokenizer serialised, or None when it has none."""
+        if self._onnx is not None:
+            return self._onnx.tokenizer_json()
+        backend = getattr(self.sentence_transformer.tokenizer, "backend_tokenizer", None)
+        text = backend.to_str() if backend is not None else None
+        return text if isinstance(text, str) else None
 
     def embed_passages(self, texts: list[str]) -> Vectors:
         """Encode passages in batches (passage prefix added), L2-normalised."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         prefixed = [self.spec.passage_prefix + t for t in texts]
+        model = self.sentence_transformer
         with self._lock:
             pool = self._worker_pool() if len(texts) > self.batch_size else None
-            out = self._model.encode(
+            out = model.encode(
                 prefixed,
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
@@ -191,7 +258,9 @@ class SentenceTransformerEmbedder:
             before = os.environ.get("OMP_NUM_THREADS")
             os.environ["OMP_NUM_THREADS"] = per_worker  # the spawned workers read it at start
             try:
-                self._pool = self._model.start_multi_process_pool([self.device] * self.processes)
+                self._pool = self.sentence_transformer.start_multi_process_pool(
+                    [self.device] * self.processes
+                )
             finally:
                 if before is None:
                     os.environ.pop("OMP_NUM_THREADS", None)
@@ -204,7 +273,7 @@ class SentenceTransformerEmbedder:
         """Stop the worker pool, if one runs."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            self._model.stop_multi_process_pool(pool)
+            self.sentence_transformer.stop_multi_process_pool(pool)
 
     def embed_query(self, text: str) -> Vectors:
         """Encode one query (query prefix added), L2-normalised."""
@@ -214,12 +283,12 @@ class SentenceTransformerEmbedder:
     def embed_few(self, texts: Sequence[str], *, query: bool = False) -> Vectors:
         """Encode a query or a few sentences as fast as this machine allows, L2-normalised.
 
-        Torch's own threads cost more than they save on a few short texts (on two busy cores,
-        14 tokens took ~950 ms with 2 threads and ~30 ms with 1). So every forward pass runs
-        on one thread, and the texts, sorted by length, are cut into one group per thread that
-        run side by side: six sentences take ~100 ms on two cores instead of ~200 ms, and
-        ~135 ms when another process keeps one core busy. The thread count is restored
-        afterwards, so batch embedding (ingest) keeps its threads.
+        A forward pass's own threads cost more than they save on a few short texts (with
+        torch on two busy cores, 14 tokens took ~950 ms with 2 threads and ~30 ms with 1). So
+        every forward pass runs on one thread, and the texts, sorted by length, are cut into
+        one group per thread that run side by side: six sentences take ~100 ms on two cores
+        instead of ~200 ms. The passes run on the ONNX export when there is one, else on torch
+        (whose thread count is restored afterwards, so that ingest keeps its threads).
 
         Args:
             texts: The texts (without prefix).
@@ -228,40 +297,51 @@ class SentenceTransformerEmbedder:
         Returns:
             One row per text, in order.
         """
-        import torch
-
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
         prefix = self.spec.query_prefix if query else self.spec.passage_prefix
         by_length = np.argsort([len(t) for t in texts], kind="stable")
         groups = [g for g in np.array_split(by_length, min(self.threads, len(texts))) if len(g)]
-        with self._lock:  # also keeps an ingest batch from running on the one thread set here
-            preprocess = getattr(self._model, "preprocess", None) or self._model.tokenize
-            features = [preprocess([prefix + texts[int(i)] for i in g]) for g in groups]
-            before = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
-                if len(groups) == 1:
-                    vectors = [self._forward(features[0])]
-                else:
-                    vectors = list(self._few_pool().map(self._forward, features))
-            finally:
-                torch.set_num_threads(before)
+        batches = [[prefix + texts[int(i)] for i in g] for g in groups]
+        if self._onnx is not None:
+            vectors = self._side_by_side(self._onnx.encode, batches)
+        else:
+            vectors = self._torch_few(batches)
         for g, v in zip(groups, vectors, strict=True):
             out[g] = v
         return out
+
+    def _side_by_side(self, run: Callable[[Any], Vectors], batches: Sequence[Any]) -> list[Vectors]:
+        if len(batches) == 1:
+            return [run(batches[0])]
+        return list(self._few_pool().map(run, batches))
+
+    def _torch_few(self, batches: list[list[str]]) -> list[Vectors]:
+        """The batches' normalised embeddings by torch, each forward pass on one thread."""
+        import torch
+
+        model = self.sentence_transformer
+        with self._lock:  # also keeps an ingest batch from running on the one thread set here
+            features = [(getattr(model, "preprocess", None) or model.tokenize)(b) for b in batches]
+            before = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                return self._side_by_side(self._forward, features)
+            finally:
+                torch.set_num_threads(before)
 
     def _forward(self, features: dict[str, Any]) -> Vectors:
         """One forward pass of tokenised texts: their normalised sentence embeddings."""
         import torch
 
+        model = self.sentence_transformer
         with torch.inference_mode():
             on_device = {
-                k: v.to(self._model.device) if isinstance(v, torch.Tensor) else v
+                k: v.to(model.device) if isinstance(v, torch.Tensor) else v
                 for k, v in features.items()
             }
-            emb = self._model(on_device)["sentence_embedding"]
+            emb = model(on_device)["sentence_embedding"]
             emb = torch.nn.functional.normalize(emb, p=2, dim=1)
             return np.asarray(emb.float().cpu().numpy(), dtype=np.float32)
 
@@ -274,11 +354,18 @@ class SentenceTransformerEmbedder:
 
 @functools.lru_cache(maxsize=4)
 def _cached_embedder(
-    spec: ModelSpec, batch_size: int, threads: int, device: str, processes: int
+    spec: ModelSpec,
+    batch_size: int,
+    threads: int,
+    device: str,
+    processes: int,
+    runtime: str,
+    models_dir: Path,
 ) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(
-        spec, batch_size=batch_size, threads=threads, device=device, processes=processes
-    )
+        spec, batch_size=batch_size, threads=threads, device=device, processes=processes,
+        runtime=runtime, models_dir=models_dir,
+    )  # fmt: skip
 
 
 def get_embedder(settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
@@ -296,4 +383,6 @@ def get_embedder(settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
         settings.threads,
         settings.device,
         settings.processes,
+        settings.runtime,
+        Path(settings.models_dir).expanduser(),
     )

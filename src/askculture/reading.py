@@ -360,7 +360,7 @@ class FileReader:
         if worker.config_key == self._key and worker.alive:
             return True
         if self._config is None:
-            tokenizer_json = _tokenizer_json(self._embedder)
+            tokenizer_json = self._embedder.tokenizer_json()
             if tokenizer_json is None:
                 logger.warning("the tokenizer cannot run in a worker; reading files in-process")
                 return False
@@ -422,16 +422,6 @@ class FileReader:
     def close(self) -> None:
         """Keep a healthy worker for the next ingest; stop a broken one."""
         self._drop_worker(reuse=True)
-
-
-def _tokenizer_json(embedder: SentenceTransformerEmbedder) -> str | None:
-    """The embedder's fast tokenizer serialised, or None when it has none."""
-    backend = getattr(getattr(embedder, "_tokenizer", None), "backend_tokenizer", None)
-    to_str = getattr(backend, "to_str", None)
-    if not callable(to_str):
-        return None
-    text = to_str()
-    return text if isinstance(text, str) else None
 
 
 __all__ = ["FileReader", "Prepared", "Preparer", "give_back_worker", "take_worker"]

