@@ -16,6 +16,8 @@ ingest       chunks/s of ``askculture.ingest`` on the sample corpus and on a lar
              varied copies, next to the raw encode throughput of the same model on the same
              chunks in the same run (ratio target >= 0.9); a cold ``askculture ingest`` CLI run
              with its wall time and peak memory.
+ask-cli      one-shot ``askculture ask`` processes on the sample index, questions embedded by
+             ONNX Runtime and by torch alternating: wall time and peak memory.
 query        indexes of 1k/10k/100k(/1M) synthetic chunks written straight through IndexWriter
              (random unit vectors, texts from the sample corpus's words): p50/p95 of
              ``retrieve`` (query embedding included) and ``ask``, size on disk and in memory
@@ -66,6 +68,7 @@ DEFAULT_SIZES = "1k,10k,100k"
 SECTIONS = (
     "ingest",
     "embed-pool",
+    "ask-cli",
     "query",
     "index",
     "peer",
@@ -235,31 +238,93 @@ def _raw_encode(bench: Bench, texts: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def _cli_ingest(bench: Bench, corpus: Path, index: Path) -> dict[str, Any]:
-    """A cold ``askculture ingest`` process: wall time and peak RSS (its own, or its worker's)."""
-    env = {**os.environ, "ASKCULTURE_EMBEDDING__MODEL": bench.settings.embedding.model}
+_CLI_WITH_PEAK = """
+import atexit, os, pathlib, sys
+def _peak():  # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec
+    status = pathlib.Path("/proc/self/status").read_text()
+    pathlib.Path(os.environ["BENCH_PEAK_FILE"]).write_text(status.split("VmHWM:")[1].split()[0])
+atexit.register(_peak)
+from askculture.cli import main
+sys.argv[0] = "askculture"
+main()
+"""
+
+
+def _cli(bench: Bench, argv: list[str], **env: str) -> tuple[int, float, float, float, Path, Path]:
+    """A cold ``askculture`` process: (exit code, wall seconds, peak RSS MB of it and its
+    children by ``wait4``, its own peak RSS MB (VmHWM), stdout, stderr)."""
+    peak_file = bench.work / "cli.peak"
+    env = {
+        **os.environ, "ASKCULTURE_EMBEDDING__MODEL": bench.settings.embedding.model,
+        "BENCH_PEAK_FILE": str(peak_file), **env,
+    }  # fmt: skip
     out_path, err_path = bench.work / "cli.out", bench.work / "cli.err"
     t0 = time.perf_counter()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "askculture.cli", "ingest", str(corpus), "--index",
-             str(index), "--json"],
-            env=env, stdout=out, stderr=err,
-        )  # fmt: skip
+            [sys.executable, "-c", _CLI_WITH_PEAK, *argv], env=env, stdout=out, stderr=err
+        )
         _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
+    own = int(peak_file.read_text()) / 1024 if peak_file.exists() else float("nan")
+    return os.waitstatus_to_exitcode(status), wall, usage.ru_maxrss / 1024, own, out_path, err_path
+
+
+def _cli_ingest(bench: Bench, corpus: Path, index: Path) -> dict[str, Any]:
+    """A cold ``askculture ingest`` process: wall time and peak RSS (its own, or its worker's)."""
+    code, wall, rss, _, out_path, err_path = _cli(
+        bench, ["ingest", str(corpus), "--index", str(index), "--json"]
+    )
     try:
         report = json.loads(out_path.read_text(encoding="utf-8"))
     except ValueError:
         report = {}
     return {
-        "exit": proc.returncode,
+        "exit": code,
         "wall_s": round(wall, 2),
         "chunks": report.get("chunks_embedded", 0),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "stderr": "" if proc.returncode in (0, 3) else err_path.read_text(errors="replace")[-300:],
+        "peak_rss_mb": round(rss, 1),
+        "stderr": "" if code in (0, 3) else err_path.read_text(errors="replace")[-300:],
     }
+
+
+def bench_ask_cli(bench: Bench) -> None:
+    """One-shot ``askculture ask`` processes on the sample index, the two runtimes of question
+    embedding alternating: wall time (start-up, model load, one answer) and peak RSS."""
+    import askculture
+    from askculture.settings import SAMPLE_CORPUS_DIR
+
+    if bench.sample_index is None:
+        bench.sample_index = bench.work / "ask-cli-index"
+        askculture.ingest([SAMPLE_CORPUS_DIR], bench.sample_index, settings=bench.settings)
+    argv = ["ask", "Who signed the roadmap with GITIS?", "--index", str(bench.sample_index)]
+    runs: dict[str, list[tuple[float, float]]] = {"onnx": [], "torch": []}
+    for _ in range(bench.args.repeats):
+        for runtime, got in runs.items():
+            code, wall, _, rss, _, err = _cli(bench, argv, ASKCULTURE_EMBEDDING__RUNTIME=runtime)
+            if code != 0:
+                raise RuntimeError(f"askculture ask failed: {err.read_text(errors='replace')}")
+            got.append((wall, rss))
+    out = {
+        runtime: {
+            "wall_s": [round(w, 2) for w, _ in got],
+            "peak_rss_mb": [round(r, 1) for _, r in got],
+        }
+        for runtime, got in runs.items()
+    }
+    bench.results["ask_cli"] = out
+    rows = [
+        [r, statistics.median(v["wall_s"]), min(v["wall_s"]), statistics.median(v["peak_rss_mb"])]
+        for r, v in out.items()
+    ]
+    bench.emit(
+        table(
+            f"One-shot `askculture ask` ({bench.settings.embedding.model}; "
+            f"{bench.args.repeats} alternating repeats)",
+            ["question runtime", "median s", "min s", "peak MB"],
+            rows,
+        )
+    )
 
 
 class _EmbedClock:
@@ -1424,6 +1489,7 @@ def main(argv: list[str] | None = None) -> int:
     runners: list[tuple[str, Callable[[], None]]] = [
         ("ingest", lambda: bench_ingest(bench)),
         ("embed-pool", lambda: bench_embed_pool(bench)),
+        ("ask-cli", lambda: bench_ask_cli(bench)),
         ("query", lambda: bench_query(bench, args.sections)),
         ("peer", lambda: bench_peer(bench)),
         ("load", lambda: bench_load(bench)),
