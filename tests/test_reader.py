@@ -250,6 +250,33 @@ def test_who_gets_the_persons_name_not_the_place_beside_it() -> None:
     assert where is not None and where.text == "Москве"
 
 
+@pytest.mark.parametrize(
+    ("question", "text", "lang", "expected"),
+    [
+        (
+            "Who signed the decree for the ministry?",
+            "The decree was signed for the ministry by John C. Messenger, the deputy minister.",
+            "en",
+            "John C. Messenger",
+        ),
+        (
+            "Кто подписал приказ?",
+            "Приказ подписал заместитель министра Е. К. Оралов в мае.",
+            "ru",
+            "Е. К. Оралов",
+        ),
+    ],
+)
+def test_a_name_keeps_its_initials(question: str, text: str, lang: str, expected: str) -> None:
+    """An initial's full stop does not cut a name: the short answer is the whole name."""
+    doc = doc_view("d", "Приказ", lang, "2025-10-10", text)
+    short = short_answer(
+        analyse_question(question, lang), Candidate(doc, 0, _passage(text, lang), 0)
+    )
+    assert short is not None and short.text == expected
+    assert text[short.start : short.end] == expected
+
+
 def test_short_answer_exact_match_and_f1() -> None:
     assert short_answer_scores("the Saxon Garden", ["Saxon Garden"]) == (1.0, 1.0)
     em, f1 = short_answer_scores("1870 to 1939 and later", ["1870 to 1939"])

@@ -73,7 +73,7 @@ def short_answer(q: Question, c: Candidate) -> ShortAnswer | None:
 
     spans = [
         s
-        for s in map(core, kind_spans(text, at, q.kind))
+        for s in map(core, with_initials(c.doc.text, kind_spans(text, at, q.kind)))
         if not set(tokenize(c.doc.text[s.start : s.end], c.doc.lang)) <= qterms
     ]
     if not spans:
@@ -88,11 +88,31 @@ def short_answer(q: Question, c: Candidate) -> ShortAnswer | None:
     start, end = best.start, best.end
     if best.kind == "name":  # "Kazakhstan Kassym-Jomart Tokayev" asked about Kazakhstan
         ws = words(best)
-        said = [set(tokenize(w.text, c.doc.lang)) <= qterms for w in ws]
+        said = [
+            len(w.text) > 1 and set(tokenize(w.text, c.doc.lang)) <= qterms for w in ws
+        ]  # an initial is part of the name, never a word the question said
         kept = [w for w, s in zip(ws, said, strict=True) if not s]
         if kept and not any(said[ws.index(kept[0]) : ws.index(kept[-1]) + 1]):
             start, end = kept[0].start, kept[-1].end
     return ShortAnswer(c.doc.text[start:end], start, end)
+
+
+def with_initials(text: str, spans: Sequence[Span]) -> list[Span]:
+    """``spans`` with a name that ends in an initial joined to the name after it: "William E"
+    and "Simon" become "William E. Simon", "Л", "С" and "Берг" become "Л.С.Берг"."""
+    out: list[Span] = []
+    for s in spans:
+        last = out[-1] if out else None
+        if (
+            last is not None and last.kind == s.kind == "name"
+            and text[last.end : s.start] in (".", ". ")
+            and text[last.end - 1].isupper() and (last.end - last.start == 1
+                                                  or not text[last.end - 2].isalpha())
+        ):  # fmt: skip
+            out[-1] = Span(last.start, s.end, "name")
+        else:
+            out.append(s)
+    return out
 
 
 def quoted(c: Candidate) -> tuple[int, int]:

@@ -47,10 +47,11 @@ def _analyzer() -> MorphAnalyzer:
 def word_names(word: str) -> Names:
     """What ``word`` names by the Russian dictionary: a person when any reading of it is a given
     name, surname or patronymic; a place when a known word reads as a geographical name; other
-    when the word is known as neither; unknown when it is not Cyrillic or not in the dictionary.
+    when the word is known as neither; unknown when it is not Cyrillic, not in the dictionary,
+    or a single letter (an initial).
     """
     w = word.lower().replace("ё", "е")
-    if not _CYRILLIC.match(w):
+    if len(w) < 2 or not _CYRILLIC.match(w):
         return Names.UNKNOWN
     morph = _analyzer()
     parses = morph.parse(w)
