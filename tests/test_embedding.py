@@ -96,6 +96,7 @@ def test_a_damaged_export_is_made_again(e5: Settings, tmp_path: Path) -> None:
     embedder = SentenceTransformerEmbedder(spec, models_dir=tmp_path)
     assert embedder.runtime == "onnx"
     assert (folder / "model.onnx").stat().st_size == (made.folder / "model.onnx").stat().st_size
+    assert folder.stat().st_mode & 0o777 == 0o755  # readable beside the converted models
     q = QUESTION_TEXTS[1]
     assert np.allclose(
         embedder.embed_query(q), get_embedder(e5.embedding).embed_query(q), atol=1e-6

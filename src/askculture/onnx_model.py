@@ -228,6 +228,7 @@ def export(model: SentenceTransformer, folder: Path, prefix: str) -> OnnxModel:
             (tmp / "meta.json").write_text(json.dumps(asdict(checked)), encoding="utf-8")
             if folder.exists():  # a damaged export that would not open
                 shutil.rmtree(folder)
+            tmp.chmod(0o755)  # mkdtemp makes it private; the converted models beside it are not
             os.replace(tmp, folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
