@@ -9,6 +9,7 @@ vectors as sentence-transformers gives.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -61,8 +62,10 @@ QUESTION_TEXTS = [
     "Who signed the roadmap with GITIS?",
     "Какие меморандумы подписаны в ноябре 2023?",
     "Мәдениет және ақпарат министрі кім?",
+    "Who signed the roadmap with GITIS? ",
     " ".join(["Days of Culture of Tajikistan were held in Kazakhstan in August 2023."] * 60),
-]  # the three languages, and a text the tokenizer must cut to the model's 512 tokens
+]  # the three languages, a space at the end (tokenised by sentence-transformers 6), and a text
+# the tokenizer must cut to the model's 512 tokens
 
 
 @pytest.mark.parametrize("model", ["e5", "minilm"])
@@ -86,17 +89,31 @@ def test_questions_run_on_the_onnx_export_and_get_torch_s_vectors(
     assert fast.tokenizer_json() == plain.tokenizer_json()
 
 
-def test_a_damaged_export_is_made_again(e5: Settings, tmp_path: Path) -> None:
+def test_a_damaged_export_is_made_again_and_replaced_ones_removed(
+    e5: Settings, tmp_path: Path
+) -> None:
     spec = resolve_model(e5.embedding)
     made = get_embedder(e5.embedding)._onnx
     assert made is not None
-    folder = export_folder(tmp_path, spec.model_id, spec.location)
+    folder = export_folder(tmp_path, spec.location)
     shutil.copytree(made.folder, folder)
     (folder / "model.onnx").write_bytes((folder / "model.onnx").read_bytes()[:5000])
+    others = {  # exports beside it: which the new export makes useless, which another model's
+        "older-format": {"format": 1},
+        "model-gone": {"source": str(tmp_path / "deleted-model")},
+        "earlier-version": {},  # the same location: its files were other ones
+        "another-model": {"source": str(tmp_path)},
+    }
+    for name, change in others.items():
+        meta = json.loads((made.folder / "meta.json").read_text(encoding="utf-8"))
+        (tmp_path / "onnx" / name).mkdir()
+        (tmp_path / "onnx" / name / "meta.json").write_text(json.dumps({**meta, **change}))
     embedder = SentenceTransformerEmbedder(spec, models_dir=tmp_path)
     assert embedder.runtime == "onnx"
     assert (folder / "model.onnx").stat().st_size == (made.folder / "model.onnx").stat().st_size
     assert folder.stat().st_mode & 0o777 == 0o755  # readable beside the converted models
+    left = {p.name for p in (tmp_path / "onnx").iterdir() if not p.name.startswith(".")}
+    assert left == {folder.name, "another-model"}
     q = QUESTION_TEXTS[1]
     assert np.allclose(
         embedder.embed_query(q), get_embedder(e5.embedding).embed_query(q), atol=1e-6

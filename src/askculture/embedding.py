@@ -190,12 +190,12 @@ class SentenceTransformerEmbedder:
     def _open_onnx(self, runtime: str, models_dir: Path) -> OnnxModel | None:
         """The model's ONNX export, made (and checked) on first use; None when ONNX Runtime
         is not installed or the model cannot be exported (``runtime="auto"``)."""
-        folder = export_folder(models_dir, self.spec.model_id, self.spec.location)
+        folder = export_folder(models_dir, self.spec.location)
         try:
             import onnxruntime  # noqa: F401
 
             return OnnxModel.open(folder) or export(
-                self.sentence_transformer, folder, self.spec.query_prefix
+                self.sentence_transformer, folder, self.spec.query_prefix, self.spec.location
             )
         except ConfigError:
             raise

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 
-FORMAT = 1
+FORMAT = 2
 """Changes whenever what is exported changes, so that older exports are made again."""
 TOLERANCE = 1e-4
 """Largest difference from sentence-transformers' vector accepted when the export is checked."""
@@ -45,8 +45,10 @@ CHECK_TEXTS = (
     "Министр культуры и информации Аида Балаева провела встречу с представителями интеллигенции.",
     "Мәдениет және ақпарат министрі Аида Балаева Шапағат медалін табыстады.",
     "x",
+    "Who signed the roadmap with GITIS? ",
     " ".join(["The Days of Culture of Tajikistan were held in Astana in August 2023."] * 80),
-)  # the three languages, a one-letter text and one the tokenizer must cut to the model's length
+)  # the three languages, a one-letter text, one ending in a space (sentence-transformers 6
+# tokenises it, 5 strips it) and one the tokenizer must cut to the model's length
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -61,13 +63,15 @@ class Meta:
     pad_id: int
     pad_token: str
     lowercase: bool
+    strip: bool  # sentence-transformers strips texts before tokenising them (before version 6)
     checked_difference: float
+    source: str  # the model's location (a folder, or a name)
 
 
-def export_folder(models_dir: Path, model_id: str, location: str) -> Path:
-    """Where the export of a model lives: named by the model and, for a local folder, the
-    names, sizes and times of its files (a changed model gets a new export)."""
-    h = hashlib.sha256(f"{FORMAT}\n{model_id}\n{location}".encode())
+def export_folder(models_dir: Path, location: str) -> Path:
+    """Where the export of a model lives: named by the model's location and, for a local
+    folder, the names, sizes and times of its files (a changed model gets a new export)."""
+    h = hashlib.sha256(f"{FORMAT}\n{location}".encode())
     root = Path(location)
     if root.is_dir():
         for p in sorted(root.rglob("*")):
@@ -143,7 +147,8 @@ class OnnxModel:
 
     def encode(self, texts: list[str]) -> Vectors:
         """L2-normalised vectors of ``texts`` (prefixes already added), one row each."""
-        texts = [t.strip() for t in texts]  # as sentence-transformers tokenises them
+        if self.meta.strip:  # as sentence-transformers tokenises them
+            texts = [t.strip() for t in texts]
         if self.meta.lowercase:
             texts = [t.lower() for t in texts]
         enc = self._tokenizer.encode_batch(texts)
@@ -159,13 +164,15 @@ class OnnxModel:
         return normalised
 
 
-def export(model: SentenceTransformer, folder: Path, prefix: str) -> OnnxModel:
-    """Export ``model`` to ``folder`` (made atomically), check it, and open it.
+def export(model: SentenceTransformer, folder: Path, prefix: str, source: str) -> OnnxModel:
+    """Export ``model`` to ``folder`` (made atomically), check it, and open it; then remove
+    the exports it replaces (:func:`prune`).
 
     Args:
         model: The loaded sentence-transformers model.
         folder: Where the export goes (:func:`export_folder`).
         prefix: A prefix the model's texts carry (the check texts get it too).
+        source: The model's location, kept with the export.
 
     Returns:
         The opened export.
@@ -182,8 +189,10 @@ def export(model: SentenceTransformer, folder: Path, prefix: str) -> OnnxModel:
     pad_id, pad_token = model.tokenizer.pad_token_id, model.tokenizer.pad_token
     if backend is None or pad_id is None or pad_token is None:
         raise ValueError("the model has no fast tokenizer with a padding token")
-    features = (getattr(model, "preprocess", None) or model.tokenize)([prefix + CHECK_TEXTS[0]])
+    tokenize = getattr(model, "preprocess", None) or model.tokenize
+    features = tokenize([prefix + CHECK_TEXTS[0]])
     names = [k for k in _INPUTS if k in features]
+    strip = tokenize([" x "])["input_ids"].tolist() == tokenize(["x"])["input_ids"].tolist()
 
     class Graph(torch.nn.Module):
         def __init__(self) -> None:
@@ -217,7 +226,8 @@ def export(model: SentenceTransformer, folder: Path, prefix: str) -> OnnxModel:
             expected = model.encode([prefix + t for t in CHECK_TEXTS], normalize_embeddings=True)
             meta = Meta(
                 FORMAT, names, int(expected.shape[1]), int(model.max_seq_length or 512),
-                int(pad_id), str(pad_token), bool(getattr(model[0], "do_lower_case", False)), -1.0,
+                int(pad_id), str(pad_token), bool(getattr(model[0], "do_lower_case", False)),
+                strip, -1.0, source,
             )  # fmt: skip
             (tmp / "meta.json").write_text(json.dumps(asdict(meta)), encoding="utf-8")
             got = OnnxModel(tmp).encode([prefix + t for t in CHECK_TEXTS])
@@ -232,7 +242,33 @@ def export(model: SentenceTransformer, folder: Path, prefix: str) -> OnnxModel:
             os.replace(tmp, folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        prune(folder.parent, keep=folder)
     return OnnxModel(folder)
 
 
-__all__ = ["OnnxModel", "export", "export_folder"]
+def prune(root: Path, keep: Path) -> list[Path]:
+    """Remove the exports in ``root`` that can no longer be used: of an older format, of a
+    model folder that is gone, or of an earlier version of ``keep``'s model (the same
+    location, other files). Exports of other models stay.
+
+    Returns:
+        The folders removed.
+    """
+    source = json.loads((keep / "meta.json").read_text(encoding="utf-8")).get("source")
+    removed = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if folder == keep:
+            continue
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # being made by another process, or not an export
+        was = meta.get("source")
+        local_gone = isinstance(was, str) and os.path.isabs(was) and not os.path.exists(was)
+        if meta.get("format") != FORMAT or was == source or local_gone:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+__all__ = ["OnnxModel", "export", "export_folder", "prune"]
