@@ -564,3 +564,37 @@ def test_browser_exports_the_answer_as_markdown(tab: Tab, tmp_path: Path) -> Non
     page.click("#ac-copy")
     page.wait_for_timeout(300)
     assert page.evaluate("navigator.clipboard.readText()") == md
+
+
+def test_opening_the_documents_loads_the_indexing_model_in_the_background(
+    e5_index: Path, tmp_path: Path
+) -> None:
+    """Answering runs without sentence-transformers; opening the documents tab starts loading
+    it (uploads allowed only), so that an upload does not wait for it from the start."""
+    script = f"""
+import sys
+import threading
+from pathlib import Path
+from askculture.embedding import get_embedder
+from askculture.settings import Settings
+from askculture.web.documents_page import DocumentsPage
+from askculture.web.engine import ChatEngine
+settings = Settings()
+settings.embedding.model = "multilingual-e5-small"
+engine = ChatEngine(Path({str(e5_index)!r}), settings)
+engine.start(background=False)
+def loading():
+    return [t for t in threading.enumerate() if t.name == "askculture-warm-ingest"]
+DocumentsPage(engine, Path({str(tmp_path)!r}), 20, 10, allowed=False).show("en")
+print(len(loading()), "sentence_transformers" in sys.modules)
+DocumentsPage(engine, Path({str(tmp_path)!r}), 20, 10, allowed=True).show("en")
+started = loading()
+for t in started:
+    t.join(300)
+print(len(started), get_embedder(settings.embedding)._st is not None)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=400, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["0", "False", "1", "True"]

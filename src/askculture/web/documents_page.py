@@ -94,7 +94,10 @@ class DocumentsPage:
         ]
 
     def show(self, lang: str) -> list[Any]:
-        """The tab's contents, when it is opened."""
+        """The tab's contents, when it is opened (which also starts loading the model that
+        indexes uploads, when uploads are allowed)."""
+        if self.allowed:
+            self.engine.warm_ingest()
         return self.table(messages(lang))
 
     def add(self, uploaded: list[Any] | None, lang: str) -> Iterator[tuple[str, Any]]:

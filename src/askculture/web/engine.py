@@ -20,6 +20,7 @@ from typing import Any
 
 from askculture.answering import Answer, ask
 from askculture.documents import Document
+from askculture.embedding import get_embedder
 from askculture.errors import AskCultureError, IndexStoreError
 from askculture.ingest import IngestReport, Progress, ingest, remove_documents
 from askculture.retrieval import open_index
@@ -96,6 +97,7 @@ class ChatEngine:
         self._ready = threading.Event()
         self._finished = threading.Event()
         self._thread: threading.Thread | None = None
+        self._warming: threading.Thread | None = None
         self._listing: tuple[str, list[Document]] | None = None
 
     def status(self) -> Status:
@@ -252,6 +254,30 @@ class ChatEngine:
         return texts
 
     # -- changes -----------------------------------------------------------------------------
+    def warm_ingest(self) -> threading.Thread:
+        """Load what indexing files needs in the background, once.
+
+        Answering runs on the model's ONNX export; indexing needs sentence-transformers and
+        torch, which take about 12 s to load. Started when someone opens the documents, the
+        load overlaps with choosing files, and an upload waits only for what is left of it.
+
+        Returns:
+            The thread that loads it (already finished when it was loaded before).
+        """
+        with self._lock:
+            if self._warming is None:
+                self._warming = threading.Thread(
+                    target=self._load_ingest_model, name="askculture-warm-ingest", daemon=True
+                )
+                self._warming.start()
+            return self._warming
+
+    def _load_ingest_model(self) -> None:
+        try:
+            _ = get_embedder(self.settings.embedding).sentence_transformer
+        except AskCultureError as exc:  # the upload itself reports it
+            self.log(f"the model that indexes uploads did not load: {exc}")
+
     def add_files(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
         """Index files (incrementally) into the live index.
 
