@@ -258,8 +258,8 @@ class ChatEngine:
         """Load what indexing files needs in the background, once.
 
         Answering runs on the model's ONNX export; indexing needs sentence-transformers and
-        torch, which take about 12 s to load. Started when someone opens the documents, the
-        load overlaps with choosing files, and an upload waits only for what is left of it.
+        torch, which take seconds to load. Started when someone opens the documents, the load
+        overlaps with choosing files, and an upload waits only for what is left of it.
 
         Returns:
             The thread that loads it (already finished when it was loaded before).
