@@ -18,6 +18,9 @@ ingest       chunks/s of ``askculture.ingest`` on the sample corpus and on a lar
              with its wall time and peak memory.
 ask-cli      one-shot ``askculture ask`` processes on the sample index, questions embedded by
              ONNX Runtime and by torch alternating: wall time and peak memory.
+upload       the web chat's first upload in a fresh serving process (a copy of the sample
+             index): at once, and after the documents tab has been open a few seconds (the
+             indexing model loading in the background meanwhile).
 query        indexes of 1k/10k/100k(/1M) synthetic chunks written straight through IndexWriter
              (random unit vectors, texts from the sample corpus's words): p50/p95 of
              ``retrieve`` (query embedding included) and ``ask``, size on disk and in memory
@@ -69,6 +72,7 @@ SECTIONS = (
     "ingest",
     "embed-pool",
     "ask-cli",
+    "upload",
     "query",
     "index",
     "peer",
@@ -322,6 +326,57 @@ def bench_ask_cli(bench: Bench) -> None:
             f"One-shot `askculture ask` ({bench.settings.embedding.model}; "
             f"{bench.args.repeats} alternating repeats)",
             ["question runtime", "median s", "min s", "peak MB"],
+            rows,
+        )
+    )
+
+
+_FIRST_UPLOAD = """
+import json, sys, time
+from pathlib import Path
+from askculture.settings import Settings
+from askculture.web.engine import ChatEngine
+index, doc, tab_open = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
+engine = ChatEngine(index, Settings(), log=lambda message: None)
+engine.start(background=False)
+if tab_open:
+    engine.warm_ingest()  # what opening the documents tab does
+    time.sleep(tab_open)
+t0 = time.perf_counter()
+engine.add_files([doc])
+print(json.dumps(time.perf_counter() - t0))
+"""
+TAB_OPEN_S = 8.0
+"""How long the documents tab is open before the upload (choosing the files)."""
+
+
+def bench_upload(bench: Bench) -> None:
+    """The first upload of a one-paragraph file in a fresh serving process, at once and after
+    the documents tab has been open ``TAB_OPEN_S``, alternating."""
+    import askculture
+    from askculture.settings import SAMPLE_CORPUS_DIR
+
+    base, index = bench.work / "upload-base", bench.work / "upload-index"
+    askculture.ingest([SAMPLE_CORPUS_DIR], base, settings=bench.settings)
+    doc = bench.work / "upload.md"
+    doc.write_text("---\ntitle: Upload\nlang: en\n---\n\nThe museum opened in May.\n", "utf-8")
+    env = {**os.environ, "ASKCULTURE_EMBEDDING__MODEL": bench.settings.embedding.model}
+    runs: dict[float, list[float]] = {0.0: [], TAB_OPEN_S: []}
+    for _ in range(bench.args.repeats):
+        for wait, got in runs.items():
+            shutil.rmtree(index, ignore_errors=True)
+            shutil.copytree(base, index)
+            argv = [sys.executable, "-c", _FIRST_UPLOAD, str(index), str(doc), str(wait)]
+            done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"the upload failed: {done.stderr[-2000:]}")
+            got.append(round(float(done.stdout.strip().splitlines()[-1]), 2))
+    bench.results["upload"] = {f"tab_open_{w:g}s": v for w, v in runs.items()}
+    rows = [[f"{w:g} s", statistics.median(v), min(v), max(v)] for w, v in runs.items()]
+    bench.emit(
+        table(
+            f"First upload in a fresh serving process ({bench.args.repeats} alternating repeats)",
+            ["documents tab open before", "median s", "min s", "max s"],
             rows,
         )
     )
@@ -1490,6 +1545,7 @@ def main(argv: list[str] | None = None) -> int:
         ("ingest", lambda: bench_ingest(bench)),
         ("embed-pool", lambda: bench_embed_pool(bench)),
         ("ask-cli", lambda: bench_ask_cli(bench)),
+        ("upload", lambda: bench_upload(bench)),
         ("query", lambda: bench_query(bench, args.sections)),
         ("peer", lambda: bench_peer(bench)),
         ("load", lambda: bench_load(bench)),
