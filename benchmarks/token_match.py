@@ -17,7 +17,11 @@ signals and runs ``benchmarks/fit_reader.py``'s fitting on the same candidates (
 
 - ``none``: the shipped signals (reproduces the shipped reader's figures);
 - ``tokens``: with the four token signals;
-- ``across``: with them only where the sentence's language differs from the question's.
+- ``across``: with them only where the sentence's language differs from the question's;
+- ``late``: with one *text* signal instead, ``late``: the question's cosine with the mean of the
+  sentence's token vectors in the pass over its passage ("late chunking"). Ingest makes that pass
+  anyway, so the vector could be stored for every sentence and read at question time; as a text
+  signal it also decides which candidates are embedded.
 
 It prints, per set, the share of right responses (a correct answer, or an abstention where the
 documents do not answer) with the cross-validated thresholds and with thresholds chosen on the
@@ -32,6 +36,7 @@ Run::
     .venv/bin/python benchmarks/token_match.py                 # ~15 min the first time
     .venv/bin/python benchmarks/token_match.py --grid          # fit_reader.py's whole grid
     .venv/bin/python benchmarks/token_match.py --seeds 4       # and 4 other deals of the folds
+    .venv/bin/python benchmarks/token_match.py --variants none,late --grid
     .venv/bin/python benchmarks/token_match.py --variants none --news 4 --seeds 3  # another weight
     .venv/bin/python benchmarks/token_match.py --work DIR --centering 0.8 --seeds 6 \
         --variants none,across
@@ -54,14 +59,21 @@ import numpy as np
 import torch
 
 from askculture.answering.ask import Filters, reading
-from askculture.answering.features import FEATURES, SentenceEncoder
+from askculture.answering.features import (
+    FEATURES,
+    TEXT_FEATURES,
+    VECTOR_FEATURES,
+    Candidate,
+    DocView,
+    SentenceEncoder,
+)
 from askculture.answering.question import analyse_question
 from askculture.answering.reader import Reader, load_reader
 from askculture.evaluation import load_questions
-from askculture.retrieval import clean_query, open_index
+from askculture.retrieval import Passage, Retriever, clean_query, open_index
 from askculture.settings import Settings
 
-VARIANTS = ("none", "tokens", "across")
+VARIANTS = ("none", "tokens", "across", "late")
 TOKEN_FEATURES = ("token_recall", "token_precision", "token_recall_gap", "token_precision_gap")
 
 
@@ -70,17 +82,19 @@ class TokenSet(fr.SetData):
     """A set's candidates with each one's token match (recall, precision) with its question."""
 
     tok: fr.Array = field(default_factory=lambda: np.zeros((0, 2)))
+    late: fr.Array = field(default_factory=lambda: np.zeros(0))
     variant: str = "none"
 
     def take(self, rows: np.ndarray) -> TokenSet:  # type: ignore[type-arg]
         out = super().take(rows)
         assert isinstance(out, TokenSet)
-        out.tok = self.tok[rows]
+        out.tok = self.tok[rows] if len(self.tok) else self.tok
+        out.late = self.late[rows] if len(self.late) else self.late
         return out
 
     def full(self) -> fr.Array:
         base = super().full()
-        if self.variant == "none":
+        if self.variant in ("none", "late"):
             return base
         tok = (
             self.tok * (1.0 - self.x[:, fr.SAME])[:, None] if self.variant == "across" else self.tok
@@ -124,17 +138,13 @@ def token_match(work: Path, name: str, questions: Path, d: fr.SetData, s: Settin
     cache = work / f"tokens-{name}.npz"
     if cache.exists() and len(tok := np.load(cache)["tok"]) == len(d.y):
         return tok  # type: ignore[no-any-return]
-    index = work / f"ix-xquad-{name.split('>')[1]}" if ">" in name else work / f"ix-{name}"
-    retriever = open_index(index, settings=s)
-    here = reading(retriever)
-    rows: list[tuple[int, str]] = []
-    asked: list[str] = []
-    for n, item in enumerate(load_questions(questions)):  # the same candidates as collect()
-        text = clean_query(item.question, 10**6)
-        asked.append(text)
-        found = Filters().search(retriever, text, s.answer.passages)
-        cands, _ = here.text_signals(analyse_question(text), found, s.answer)
-        rows += [(n, SentenceEncoder.embedded_text(c.doc, c.i)) for c in cands]
+    retriever, found = _candidates(work, name, questions, s)
+    asked = [text for text, _ in found]
+    rows = [
+        (n, SentenceEncoder.embedded_text(c.doc, c.i))
+        for n, (_, cs) in enumerate(found)
+        for c in cs
+    ]
     assert np.array_equal([n for n, _ in rows], d.q), f"{name}: the candidates changed"
     spec = retriever.embedder.spec
     model = _model(spec.location)
@@ -148,6 +158,70 @@ def token_match(work: Path, name: str, questions: Path, d: fr.SetData, s: Settin
             tok[r] = sim.max(axis=1).mean(), sim.max(axis=0).mean()
     np.savez(cache, tok=tok)
     return tok
+
+
+def _candidates(
+    work: Path, name: str, questions: Path, s: Settings
+) -> tuple[Retriever, list[tuple[str, list[Candidate]]]]:
+    """The index of set ``name`` and, per question, its text and candidates, as collect() finds
+    them."""
+    index = work / f"ix-xquad-{name.split('>')[1]}" if ">" in name else work / f"ix-{name}"
+    retriever = open_index(index, settings=s)
+    here = reading(retriever)
+    out = []
+    for item in load_questions(questions):
+        text = clean_query(item.question, 10**6)
+        found = Filters().search(retriever, text, s.answer.passages)
+        out.append((text, here.text_signals(analyse_question(text), found, s.answer)[0]))
+    return retriever, out
+
+
+def late_match(work: Path, name: str, questions: Path, d: fr.SetData, s: Settings) -> fr.Array:
+    """Every candidate row's *late* cosine: the question's vector against the mean of the
+    sentence's token vectors in the pass over its passage as ingest embeds it ("title\\ntext")."""
+    cache = work / f"late-{name}.npz"
+    if cache.exists() and len(late := np.load(cache)["late"]) == len(d.y):
+        return late  # type: ignore[no-any-return]
+    retriever, found = _candidates(work, name, questions, s)
+    spec = retriever.embedder.spec
+    model = _model(spec.location)
+    pooled: dict[tuple[str, int, int], dict[int, np.ndarray]] = {}  # type: ignore[type-arg]
+    late, q = [], []
+    for n, (text, cands) in enumerate(found):
+        qv = retriever.embedder.embed_query(text)
+        for c in cands:
+            key = (c.doc.doc_id, c.passage.start, c.passage.end)
+            if key not in pooled:
+                pooled[key] = sentence_pool(model, spec.passage_prefix, c.doc, c.passage)
+            v = pooled[key].get(c.i)
+            late.append(np.nan if v is None else float(v @ qv))
+            q.append(n)
+    assert np.array_equal(q, d.q), f"{name}: the candidates changed"
+    out = np.asarray(late)
+    out[np.isnan(out)] = np.nanmin(out)  # a sentence past the model's 512 tokens
+    np.savez(cache, late=out)
+    return out
+
+
+def sentence_pool(model: object, prefix: str, doc: DocView, p: Passage) -> dict[int, np.ndarray]:  # type: ignore[type-arg]
+    """Each sentence of ``doc`` in passage ``p``: the normalised mean of its token vectors in
+    one pass over the passage (late chunking)."""
+    head = prefix + (f"{doc.title}\n" if doc.title else "")
+    text = head + doc.text[p.start : p.end]
+    tok = model.tokenizer  # type: ignore[attr-defined]
+    offsets = np.asarray(tok(text, truncation=True, max_length=512, return_offsets_mapping=True)
+                         ["offset_mapping"])  # fmt: skip
+    states = model.encode([text], output_value="token_embeddings", show_progress_bar=False)[0]  # type: ignore[attr-defined]
+    states = torch.as_tensor(states).float().numpy()[: len(offsets)]
+    offsets = offsets[: len(states)]
+    out = {}
+    for i, (a, b) in enumerate(doc.spans):
+        a, b = a - p.start + len(head), b - p.start + len(head)
+        inside = (offsets[:, 1] > a) & (offsets[:, 0] < b) & (offsets[:, 1] > offsets[:, 0])
+        if b > len(head) and a < len(text) and inside.any():
+            v = states[inside].mean(axis=0)
+            out[i] = v / np.linalg.norm(v)
+    return out
 
 
 def _shuffled(
@@ -218,11 +292,13 @@ def main(argv: list[str] | None = None) -> int:
             d = fr.collect(name, questions, corpus, args.work, settings)
             d.save(cache)
         t0 = time.perf_counter()
-        tok = token_match(args.work, name, questions, d, settings)
-        print(f"  {name}: token match of {len(tok)} candidates in {time.perf_counter() - t0:.0f} s")
-        data.append(
-            TokenSet(**{f: getattr(d, f) for f in fr.SetData.__dataclass_fields__}, tok=tok)
-        )
+        variants = args.variants.split(",")
+        tok = token_match(args.work, name, questions, d, settings) if {"tokens", "across"} & set(
+            variants) else np.zeros((0, 2))  # fmt: skip
+        late = late_match(args.work, name, questions, d, settings) if "late" in variants else None
+        print(f"  {name}: signals of {len(d.y)} candidates in {time.perf_counter() - t0:.0f} s")
+        fields = {f: getattr(d, f) for f in fr.SetData.__dataclass_fields__}
+        data.append(TokenSet(**fields, tok=tok, late=np.zeros(0) if late is None else late))
     shipped = load_reader()
     news = args.news or float(shipped.meta["news_weight"])
     grid = (fr.NEWS_WEIGHTS, fr.EMBED_TOP) if args.grid else ([news], [shipped.embed_top])
@@ -231,7 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     for variant in args.variants.split(","):
         for d in data:
             d.variant = variant
-        fr.FEATURES = FEATURES if variant == "none" else FEATURES + TOKEN_FEATURES
+            d.x = d.x[:, : len(TEXT_FEATURES)]
+            if variant == "late":  # a text signal: the text model ranks by it too
+                d.x = np.column_stack([d.x, d.late])
+        fr.FEATURES = {"none": FEATURES, "late": (*TEXT_FEATURES, "late", *VECTOR_FEATURES)}.get(
+            variant, FEATURES + TOKEN_FEATURES
+        )
         runs, rights = [], []
         for seed in range(args.seeds + 1):  # 0: the fitting script's own folds
             fr.out_of_fold = grouped if seed == 0 else functools.partial(_shuffled, seed=seed)
