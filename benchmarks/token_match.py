@@ -79,7 +79,7 @@ TOKEN_FEATURES = ("token_recall", "token_precision", "token_recall_gap", "token_
 
 @dataclass
 class TokenSet(fr.SetData):
-    """A set's candidates with each one's token match (recall, precision) with its question."""
+    """A set's candidates with each one's token match (recall, precision) and late cosine."""
 
     tok: fr.Array = field(default_factory=lambda: np.zeros((0, 2)))
     late: fr.Array = field(default_factory=lambda: np.zeros(0))
