@@ -21,7 +21,8 @@ signals and runs ``benchmarks/fit_reader.py``'s fitting on the same candidates (
 - ``late``: with one *text* signal instead, ``late``: the question's cosine with the mean of the
   sentence's token vectors in the pass over its passage ("late chunking"). Ingest makes that pass
   anyway, so the vector could be stored for every sentence and read at question time; as a text
-  signal it also decides which candidates are embedded.
+  signal it also decides which candidates are embedded;
+- variants join with ``+``: ``late+across`` has both.
 
 It prints, per set, the share of right responses (a correct answer, or an abstention where the
 documents do not answer) with the cross-validated thresholds and with thresholds chosen on the
@@ -36,7 +37,7 @@ Run::
     .venv/bin/python benchmarks/token_match.py                 # ~15 min the first time
     .venv/bin/python benchmarks/token_match.py --grid          # fit_reader.py's whole grid
     .venv/bin/python benchmarks/token_match.py --seeds 4       # and 4 other deals of the folds
-    .venv/bin/python benchmarks/token_match.py --variants none,late --grid
+    .venv/bin/python benchmarks/token_match.py --variants none,late,late+across --grid
     .venv/bin/python benchmarks/token_match.py --variants none --news 4 --seeds 3  # another weight
     .venv/bin/python benchmarks/token_match.py --work DIR --centering 0.8 --seeds 6 \
         --variants none,across
@@ -60,7 +61,6 @@ import torch
 
 from askculture.answering.ask import Filters, reading
 from askculture.answering.features import (
-    FEATURES,
     TEXT_FEATURES,
     VECTOR_FEATURES,
     Candidate,
@@ -94,11 +94,10 @@ class TokenSet(fr.SetData):
 
     def full(self) -> fr.Array:
         base = super().full()
-        if self.variant in ("none", "late"):
+        signals = set(self.variant.split("+"))
+        if not signals & {"tokens", "across"}:
             return base
-        tok = (
-            self.tok * (1.0 - self.x[:, fr.SAME])[:, None] if self.variant == "across" else self.tok
-        )
+        tok = self.tok * (1.0 - self.x[:, fr.SAME])[:, None] if "across" in signals else self.tok
         gap = np.zeros_like(tok)
         for i in np.unique(self.q):
             rows = np.flatnonzero(self.q == i)
@@ -292,10 +291,10 @@ def main(argv: list[str] | None = None) -> int:
             d = fr.collect(name, questions, corpus, args.work, settings)
             d.save(cache)
         t0 = time.perf_counter()
-        variants = args.variants.split(",")
-        tok = token_match(args.work, name, questions, d, settings) if {"tokens", "across"} & set(
-            variants) else np.zeros((0, 2))  # fmt: skip
-        late = late_match(args.work, name, questions, d, settings) if "late" in variants else None
+        wanted = {s for v in args.variants.split(",") for s in v.split("+")}
+        tok = token_match(args.work, name, questions, d, settings) if {"tokens", "across"} & (
+            wanted) else np.zeros((0, 2))  # fmt: skip
+        late = late_match(args.work, name, questions, d, settings) if "late" in wanted else None
         print(f"  {name}: signals of {len(d.y)} candidates in {time.perf_counter() - t0:.0f} s")
         fields = {f: getattr(d, f) for f in fr.SetData.__dataclass_fields__}
         data.append(TokenSet(**fields, tok=tok, late=np.zeros(0) if late is None else late))
@@ -305,14 +304,15 @@ def main(argv: list[str] | None = None) -> int:
     fr.Reader = Reader.model_construct  # type: ignore[assignment,misc]  # may have more signals
     grouped = fr.out_of_fold
     for variant in args.variants.split(","):
+        signals = set(variant.split("+"))
         for d in data:
             d.variant = variant
             d.x = d.x[:, : len(TEXT_FEATURES)]
-            if variant == "late":  # a text signal: the text model ranks by it too
+            if "late" in signals:  # a text signal: the text model ranks by it too
                 d.x = np.column_stack([d.x, d.late])
-        fr.FEATURES = {"none": FEATURES, "late": (*TEXT_FEATURES, "late", *VECTOR_FEATURES)}.get(
-            variant, FEATURES + TOKEN_FEATURES
-        )
+        text = (*TEXT_FEATURES, "late") if "late" in signals else TEXT_FEATURES
+        tokens = TOKEN_FEATURES if signals & {"tokens", "across"} else ()
+        fr.FEATURES = (*text, *VECTOR_FEATURES, *tokens)
         runs, rights = [], []
         for seed in range(args.seeds + 1):  # 0: the fitting script's own folds
             fr.out_of_fold = grouped if seed == 0 else functools.partial(_shuffled, seed=seed)
