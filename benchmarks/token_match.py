@@ -22,6 +22,9 @@ signals and runs ``benchmarks/fit_reader.py``'s fitting on the same candidates (
   sentence's token vectors in the pass over its passage ("late chunking"). Ingest makes that pass
   anyway, so the vector could be stored for every sentence and read at question time; as a text
   signal it also decides which candidates are embedded;
+- ``query``: one more vector signal where the languages differ, the question's cosine with
+  the sentence embedded as a *query* (``query: title. sentence``, e5's prefix for symmetric
+  tasks such as finding a translation) instead of as a passage, and its gap to the best;
 - variants join with ``+``: ``late+across`` has both.
 
 It prints, per set, the share of right responses (a correct answer, or an abstention where the
@@ -73,16 +76,19 @@ from askculture.evaluation import load_questions
 from askculture.retrieval import Passage, Retriever, clean_query, open_index
 from askculture.settings import Settings
 
-VARIANTS = ("none", "tokens", "across", "late")
-TOKEN_FEATURES = ("token_recall", "token_precision", "token_recall_gap", "token_precision_gap")
+VARIANTS = ("none", "tokens", "across", "late", "query")
+TOKEN_FEATURES = ("token_recall", "token_precision")
+"""The vector signals a variant adds (``full()``'s order), each also as its gap to the best."""
 
 
 @dataclass
 class TokenSet(fr.SetData):
-    """A set's candidates with each one's token match (recall, precision) and late cosine."""
+    """A set's candidates with each one's token match (recall, precision), late cosine and
+    cosine as a query."""
 
     tok: fr.Array = field(default_factory=lambda: np.zeros((0, 2)))
     late: fr.Array = field(default_factory=lambda: np.zeros(0))
+    query: fr.Array = field(default_factory=lambda: np.zeros(0))
     variant: str = "none"
 
     def take(self, rows: np.ndarray) -> TokenSet:  # type: ignore[type-arg]
@@ -90,19 +96,24 @@ class TokenSet(fr.SetData):
         assert isinstance(out, TokenSet)
         out.tok = self.tok[rows] if len(self.tok) else self.tok
         out.late = self.late[rows] if len(self.late) else self.late
+        out.query = self.query[rows] if len(self.query) else self.query
         return out
 
     def full(self) -> fr.Array:
-        base = super().full()
         signals = set(self.variant.split("+"))
-        if not signals & {"tokens", "across"}:
-            return base
-        tok = self.tok * (1.0 - self.x[:, fr.SAME])[:, None] if "across" in signals else self.tok
-        gap = np.zeros_like(tok)
-        for i in np.unique(self.q):
-            rows = np.flatnonzero(self.q == i)
-            gap[rows] = tok[rows] - tok[rows].max(axis=0)
-        return np.hstack([base, tok, gap])
+        other = (1.0 - self.x[:, fr.SAME])[:, None]
+        parts = [super().full()]
+        if signals & {"tokens", "across"}:
+            parts.append(self.tok * other if "across" in signals else self.tok)
+        if "query" in signals:
+            parts.append(self.query[:, None] * other)
+        for signal in parts[1:]:
+            gap = np.zeros_like(signal)
+            for i in np.unique(self.q):
+                rows = np.flatnonzero(self.q == i)
+                gap[rows] = signal[rows] - signal[rows].max(axis=0)
+            parts.append(gap)
+        return np.hstack(parts)
 
 
 def token_vectors(model: object, texts: list[str], prefix: str) -> dict[str, np.ndarray]:  # type: ignore[type-arg]
@@ -202,6 +213,28 @@ def late_match(work: Path, name: str, questions: Path, d: fr.SetData, s: Setting
     return out
 
 
+def query_cosine(work: Path, name: str, questions: Path, d: fr.SetData, s: Settings) -> fr.Array:
+    """Every candidate row's cosine with the question, the sentence embedded as a query."""
+    cache = work / f"query-{name}.npz"
+    if cache.exists() and len(cos := np.load(cache)["cos"]) == len(d.y):
+        return cos  # type: ignore[no-any-return]
+    retriever, found = _candidates(work, name, questions, s)
+    spec = retriever.embedder.spec
+    rows = [(n, SentenceEncoder.embedded_text(c.doc, c.i)) for n, (_, cs) in enumerate(found)
+            for c in cs]  # fmt: skip
+    assert np.array_equal([n for n, _ in rows], d.q), f"{name}: the candidates changed"
+    texts = list(dict.fromkeys(t for _, t in rows))
+    vectors = _model(spec.location).encode(  # type: ignore[attr-defined]
+        [spec.query_prefix + t for t in texts], batch_size=64, normalize_embeddings=True,
+        show_progress_bar=False,
+    )  # fmt: skip
+    at = {t: i for i, t in enumerate(texts)}
+    asked = {text: retriever.embedder.embed_query(text) for text, _ in found}
+    cos = np.asarray([float(vectors[at[t]] @ asked[found[n][0]]) for n, t in rows])
+    np.savez(cache, cos=cos)
+    return cos
+
+
 def sentence_pool(model: object, prefix: str, doc: DocView, p: Passage) -> dict[int, np.ndarray]:  # type: ignore[type-arg]
     """Each sentence of ``doc`` in passage ``p``: the normalised mean of its token vectors in
     one pass over the passage (late chunking)."""
@@ -295,9 +328,12 @@ def main(argv: list[str] | None = None) -> int:
         tok = token_match(args.work, name, questions, d, settings) if {"tokens", "across"} & (
             wanted) else np.zeros((0, 2))  # fmt: skip
         late = late_match(args.work, name, questions, d, settings) if "late" in wanted else None
+        query = query_cosine(args.work, name, questions, d, settings) if "query" in wanted else (
+            np.zeros(0))  # fmt: skip
         print(f"  {name}: signals of {len(d.y)} candidates in {time.perf_counter() - t0:.0f} s")
         fields = {f: getattr(d, f) for f in fr.SetData.__dataclass_fields__}
-        data.append(TokenSet(**fields, tok=tok, late=np.zeros(0) if late is None else late))
+        data.append(TokenSet(**fields, tok=tok, late=np.zeros(0) if late is None else late,
+                             query=query))  # fmt: skip
     shipped = load_reader()
     news = args.news or float(shipped.meta["news_weight"])
     grid = (fr.NEWS_WEIGHTS, fr.EMBED_TOP) if args.grid else ([news], [shipped.embed_top])
@@ -311,8 +347,9 @@ def main(argv: list[str] | None = None) -> int:
             if "late" in signals:  # a text signal: the text model ranks by it too
                 d.x = np.column_stack([d.x, d.late])
         text = (*TEXT_FEATURES, "late") if "late" in signals else TEXT_FEATURES
-        tokens = TOKEN_FEATURES if signals & {"tokens", "across"} else ()
-        fr.FEATURES = (*text, *VECTOR_FEATURES, *tokens)
+        added = (*(TOKEN_FEATURES if signals & {"tokens", "across"} else ()),
+                 *(("query_cos_across",) if "query" in signals else ()))  # fmt: skip
+        fr.FEATURES = (*text, *VECTOR_FEATURES, *added, *(f"{a}_gap" for a in added))
         runs, rights = [], []
         for seed in range(args.seeds + 1):  # 0: the fitting script's own folds
             fr.out_of_fold = grouped if seed == 0 else functools.partial(_shuffled, seed=seed)
