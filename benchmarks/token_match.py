@@ -78,7 +78,7 @@ from askculture.settings import Settings
 
 VARIANTS = ("none", "tokens", "across", "late", "query")
 TOKEN_FEATURES = ("token_recall", "token_precision")
-"""The vector signals a variant adds (``full()``'s order), each also as its gap to the best."""
+"""The token-match signals' names (each is also added as its gap to the question's best)."""
 
 
 @dataclass
@@ -150,12 +150,7 @@ def token_match(work: Path, name: str, questions: Path, d: fr.SetData, s: Settin
         return tok  # type: ignore[no-any-return]
     retriever, found = _candidates(work, name, questions, s)
     asked = [text for text, _ in found]
-    rows = [
-        (n, SentenceEncoder.embedded_text(c.doc, c.i))
-        for n, (_, cs) in enumerate(found)
-        for c in cs
-    ]
-    assert np.array_equal([n for n, _ in rows], d.q), f"{name}: the candidates changed"
+    rows = _embedded(found, d, name)
     spec = retriever.embedder.spec
     model = _model(spec.location)
     sentences = token_vectors(model, list(dict.fromkeys(t for _, t in rows)), spec.passage_prefix)
@@ -184,6 +179,16 @@ def _candidates(
         found = Filters().search(retriever, text, s.answer.passages)
         out.append((text, here.text_signals(analyse_question(text), found, s.answer)[0]))
     return retriever, out
+
+
+def _embedded(
+    found: list[tuple[str, list[Candidate]]], d: fr.SetData, name: str
+) -> list[tuple[int, str]]:
+    """(question number, embedded text) of every candidate row, checked against the cache's."""
+    rows = [(n, SentenceEncoder.embedded_text(c.doc, c.i)) for n, (_, cs) in enumerate(found)
+            for c in cs]  # fmt: skip
+    assert np.array_equal([n for n, _ in rows], d.q), f"{name}: the candidates changed"
+    return rows
 
 
 def late_match(work: Path, name: str, questions: Path, d: fr.SetData, s: Settings) -> fr.Array:
@@ -220,9 +225,7 @@ def query_cosine(work: Path, name: str, questions: Path, d: fr.SetData, s: Setti
         return cos  # type: ignore[no-any-return]
     retriever, found = _candidates(work, name, questions, s)
     spec = retriever.embedder.spec
-    rows = [(n, SentenceEncoder.embedded_text(c.doc, c.i)) for n, (_, cs) in enumerate(found)
-            for c in cs]  # fmt: skip
-    assert np.array_equal([n for n, _ in rows], d.q), f"{name}: the candidates changed"
+    rows = _embedded(found, d, name)
     texts = list(dict.fromkeys(t for _, t in rows))
     vectors = _model(spec.location).encode(  # type: ignore[attr-defined]
         [spec.query_prefix + t for t in texts], batch_size=64, normalize_embeddings=True,
