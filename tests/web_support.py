@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -104,8 +105,13 @@ def start_server(
     extra.mkdir()
     (extra / "2025-03-03-puppet-festival.md").write_text(XSS_DOC, encoding="utf-8")
     settings = (settings or Settings()).model_copy(deep=True)
+    # The data folder (exports, uploads) is where a real one is, beside the model cache: outside
+    # the temporary folder and the working directory, which the web server trusts by default.
+    home = settings.embedding.models_dir.parent
+    home.mkdir(parents=True, exist_ok=True)
+    data = Path(tempfile.mkdtemp(prefix="test-data-", dir=home))
     settings.app = AppSettings(
-        data_dir=root / "data", max_question_chars=1000, max_upload_mb=1, max_upload_files=4
+        data_dir=data, max_question_chars=1000, max_upload_mb=1, max_upload_files=4
     )
     index = index or root / "index"
     port = free_port()
@@ -118,6 +124,7 @@ def start_server(
         yield Server(url, port, demo, engine, settings, index, extra)
     finally:
         demo.close()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def doc_text(server: Server, doc_id: str) -> str:

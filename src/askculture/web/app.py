@@ -21,7 +21,7 @@ from askculture.feedback import FeedbackStore
 from askculture.web.conversations import ConversationStore, Turn, valid_browser_id
 from askculture.web.documents_page import DocumentsPage
 from askculture.web.engine import ChatEngine, log
-from askculture.web.export import answer_markdown, export_file
+from askculture.web.export import EXPORTS_DIR, answer_markdown, export_file
 from askculture.web.filters import LANGUAGE_NAMES, FilterError, Filters, filters_html, make_filters
 from askculture.web.i18n import Messages, messages, negotiate, supported
 from askculture.web.layout import EXAMPLES, Localized, layout
@@ -128,7 +128,7 @@ def build_app(
             filters_text=filters.describe(m) if filters.active else None,
             writing=Writing.of(turn.body),
         )  # fmt: skip
-        path = export_file(data_dir / "exports" / turn.id, turn.question, turn.asked_at, md)
+        path = export_file(data_dir / EXPORTS_DIR / turn.id, turn.question, turn.asked_at, md)
         return md, gr.update(value=str(path), interactive=True)
 
     def conversation_outputs(

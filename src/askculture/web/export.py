@@ -99,6 +99,10 @@ def _source_md(
     return [head, f"{meta}  ", where, ""]
 
 
+EXPORTS_DIR = "exports"
+"""Exported answers are kept in this folder of the data folder, one subfolder per answer."""
+
+
 def export_file(folder: Path, question: str, asked_at: str, markdown: str) -> Path:
     """Write an answer's Markdown into ``folder`` under a readable name; return the file."""
     slug = re.sub(r"[^\w]+", "-", question.lower()).strip("-")[:48] or "answer"

@@ -22,14 +22,15 @@ from askculture.settings import Settings
 from askculture.web.app import CSS, HEAD, build_app
 from askculture.web.conversations import ConversationStore
 from askculture.web.engine import ChatEngine, log
+from askculture.web.export import EXPORTS_DIR
 from askculture.writing import model_name
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 CACHE_DIR = "web-cache"
+"""The web server's own upload cache, inside the data folder."""
 UPLOAD_HARD_LIMIT = 4
 """The web server refuses uploads this many times larger than ``app.max_upload_mb`` outright;
 smaller ones reach the chat, which names each file it rejects and why."""
-"""The web server's own upload cache, inside the data folder."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def serve(
             auth_message="askculture: please log in." if opts.auth else None,
             prevent_thread_lock=not block, quiet=quiet, share=False, ssr_mode=False,
             footer_links=["api"], theme=theme(), css=CSS, head=HEAD, show_error=True,
+            allowed_paths=[str((data_dir / EXPORTS_DIR).resolve())],  # the answers' downloads
             max_file_size=f"{UPLOAD_HARD_LIMIT * settings.app.max_upload_mb:g}mb",
         )  # fmt: skip
     except OSError as exc:
