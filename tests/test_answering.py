@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -275,6 +276,23 @@ def test_cli_ask_prints_the_answer_as_json(e5_index: Path) -> None:
     assert {"n", "title", "date", "source", "url", "path", "lang", "quote", "start", "end"} <= set(
         cite
     )
+
+
+def test_cli_ask_lists_each_cited_document_once(e5_index: Path) -> None:
+    cmd = [sys.executable, "-m", "askculture.cli", "ask", "Какие меморандумы подписаны в ноябре "
+           "2023?", "--index", str(e5_index)]  # fmt: skip
+    data = json.loads(subprocess.run([*cmd, "--json"], capture_output=True, check=True).stdout)
+    docs: dict[str, list[dict[str, Any]]] = {}
+    for c in data["citations"]:
+        docs.setdefault(c["path"], []).append(c)
+    assert len(docs) < len(data["citations"]), docs  # two quotes of one document
+    shown = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    sources = shown.split("\nSources\n")[1].splitlines()[::2]  # title lines (then the link's)
+    numbers = [", ".join(str(c["n"]) for c in cs) for cs in docs.values()]
+    assert sources == [
+        f"[{ns}] {c['title']} ({c['date']}, {c['lang']})"
+        for ns, (c, *_) in zip(numbers, docs.values(), strict=True)
+    ]
 
 
 def test_cli_ask_reports_a_bad_question_without_a_traceback(e5_index: Path) -> None:

@@ -303,10 +303,16 @@ def ask(
         click.secho(f"\nNote: {result.notice}", fg="yellow")
     if result.citations:
         click.secho("\nSources", bold=True)
+    by_doc: dict[str, list[int]] = {}  # two quotes of one document: one source line
     for c in result.citations:
+        by_doc.setdefault(c.doc_id, []).append(c.n)
+    for c in result.citations:
+        if by_doc[c.doc_id][0] != c.n:
+            continue
         where = c.url or c.path
         lang_note = f", {c.lang}" if c.lang else ""
-        click.echo(f"[{c.n}] {c.title} ({c.date or 'undated'}{lang_note})")
+        numbers = ", ".join(map(str, by_doc[c.doc_id]))
+        click.echo(f"[{numbers}] {c.title} ({c.date or 'undated'}{lang_note})")
         click.echo(f"    {c.source + ' · ' if c.source else ''}{where}")
 
 
