@@ -208,10 +208,10 @@ def status(index_dir: Path | None, as_json: bool) -> None:
     if as_json:
         _emit_json(info)
         return
+    info["size on disk"] = f"{int(str(info.pop('size_bytes'))) / 2**20:.1f} MiB"
+    width = max(map(len, info))
     for key, value in info.items():
-        if key == "size_bytes":
-            key, value = "size on disk", f"{int(str(value)) / 2**20:.1f} MiB"
-        click.echo(f"{key:>12}: {value}")
+        click.echo(f"{key:>{width}}: {value}")
 
 
 @main.command()
