@@ -303,15 +303,13 @@ def ask(
         click.secho(f"\nNote: {result.notice}", fg="yellow")
     if result.citations:
         click.secho("\nSources", bold=True)
-    by_doc: dict[str, list[int]] = {}  # two quotes of one document: one source line
+    by_doc: dict[str, list[Any]] = {}  # two quotes of one document: one source line
     for c in result.citations:
-        by_doc.setdefault(c.doc_id, []).append(c.n)
-    for c in result.citations:
-        if by_doc[c.doc_id][0] != c.n:
-            continue
+        by_doc.setdefault(c.doc_id, []).append(c)
+    for cited in by_doc.values():
+        c, numbers = cited[0], ", ".join(str(x.n) for x in cited)
         where = c.url or c.path
         lang_note = f", {c.lang}" if c.lang else ""
-        numbers = ", ".join(map(str, by_doc[c.doc_id]))
         click.echo(f"[{numbers}] {c.title} ({c.date or 'undated'}{lang_note})")
         click.echo(f"    {c.source + ' · ' if c.source else ''}{where}")
 
